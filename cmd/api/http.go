@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/google/uuid"
+
+	"github.com/tshop/tshop/breaker"
+	"github.com/tshop/tshop/domain"
+	"github.com/tshop/tshop/eventstore"
+	"github.com/tshop/tshop/shop"
+)
+
+// api serves the HTTP API over a shop.Service.
+type api struct {
+	svc     *shop.Service
+	es      *eventstore.Store
+	breaker *breaker.Breaker
+	log     *slog.Logger
+	// timeout bounds the work of one request.
+	timeout time.Duration
+	// ready reports whether NATS is connected.
+	connected func() bool
+}
+
+func (a *api) routes() http.Handler {
+	r := chi.NewRouter()
+	r.Use(middleware.Recoverer)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, http.StatusNotFound, "not-found", "no route "+r.URL.Path)
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, http.StatusMethodNotAllowed, "invalid-request", r.Method+" is not allowed on "+r.URL.Path)
+	})
+	r.Get("/healthz", a.healthz)
+	r.Get("/readyz", a.readyz)
+
+	r.Post("/products", a.handle(a.createProduct))
+	r.Get("/products", a.handle(a.listProducts))
+	r.Get("/products/{id}", a.handle(a.getProduct))
+	r.Post("/products/{id}/restock", a.handle(a.restock))
+
+	r.Post("/stores", a.handle(a.createStore))
+	r.Get("/stores", a.handle(a.listStores))
+	r.Get("/stores/{id}", a.handle(a.getStore))
+	r.Get("/stores/{id}/reservations", a.handle(a.storeReservations))
+
+	r.Post("/reservations", a.handle(a.createReservation))
+	r.Get("/reservations/{id}", a.handle(a.getReservation))
+	r.Get("/reservations/{id}/history", a.handle(a.history))
+	r.Patch("/reservations/{id}", a.handle(a.patchReservation))
+	r.Post("/reservations/{id}/reject", a.handle(a.reject))
+	r.Post("/reservations/{id}/fulfill", a.handle(a.fulfill))
+	return r
+}
+
+// handle adapts a handler that returns an error, bounding its time and
+// answering its error as problem+json.
+func (a *api) handle(fn func(http.ResponseWriter, *http.Request) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), a.timeout)
+		defer cancel()
+		if err := fn(w, r.WithContext(ctx)); err != nil {
+			a.writeProblem(w, r, err)
+		}
+	}
+}
+
+// call runs one use of the event log through the circuit breaker: while NATS
+// keeps failing, requests fail at once instead of each waiting out a timeout.
+func (a *api) call(fn func() error) error {
+	done, err := a.breaker.Allow()
+	if err != nil {
+		return err
+	}
+	err = fn()
+	done(errors.Is(err, eventstore.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded))
+	return err
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (a *api) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (a *api) readyz(w http.ResponseWriter, r *http.Request) {
+	if !a.connected() {
+		w.Header().Set("Retry-After", "1")
+		writeProblem(w, http.StatusServiceUnavailable, "unavailable", "not connected to NATS")
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), a.timeout)
+	defer cancel()
+	if err := a.es.Check(ctx); err != nil {
+		w.Header().Set("Retry-After", "1")
+		writeProblem(w, http.StatusServiceUnavailable, "unavailable", err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "breaker": a.breaker.State().String()})
+}
+
+// reservationID parses the {id} of a reservation route.
+func reservationID(r *http.Request) (uuid.UUID, error) {
+	s := chi.URLParam(r, "id")
+	id, err := uuid.Parse(s)
+	if err != nil || len(s) != 36 {
+		return uuid.Nil, fmt.Errorf("%w: reservation id must be a UUID", domain.ErrInvalid)
+	}
+	return id, nil
+}
+
+// pathID parses the {id} of a product or store route.
+func pathID(r *http.Request) (string, error) {
+	id := chi.URLParam(r, "id")
+	return id, domain.ValidateID("id", id)
+}

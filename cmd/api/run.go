@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/tshop/tshop/breaker"
+	"github.com/tshop/tshop/eventstore"
+	"github.com/tshop/tshop/shop"
+)
+
+// Config is everything the api is started with.
+type Config struct {
+	NATS         string
+	NATSCreds    string
+	NATSUser     string
+	NATSPassword string
+	HTTP         string
+	Replicas     int
+	Timeout      time.Duration
+	Demo         bool
+}
+
+// Main is the api process: its connections, its server and its settings.
+type Main struct {
+	cfg   Config
+	log   *slog.Logger
+	Hooks shop.Hooks
+
+	// Set by Run, for tests.
+	addr  chan net.Addr
+	ready chan struct{}
+}
+
+// NewMain parses args (and the environment) into a Main.
+func NewMain(args []string, stderr io.Writer) (*Main, error) {
+	fs := flag.NewFlagSet("api", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c Config
+	fs.StringVar(&c.NATS, "nats", env("NATS_URL", "nats://127.0.0.1:4222"), "NATS server URL, or a comma-separated list of a cluster's (env NATS_URL)")
+	fs.StringVar(&c.NATSCreds, "nats-creds", env("NATS_CREDS", ""), "NATS credentials file (env NATS_CREDS)")
+	fs.StringVar(&c.NATSUser, "nats-user", env("NATS_USER", ""), "NATS user (env NATS_USER)")
+	fs.StringVar(&c.NATSPassword, "nats-password", env("NATS_PASSWORD", ""), "NATS password (env NATS_PASSWORD)")
+	fs.StringVar(&c.HTTP, "http", env("TSHOP_HTTP", "127.0.0.1:8088"), "HTTP listen address (env TSHOP_HTTP)")
+	fs.IntVar(&c.Replicas, "replicas", envInt("TSHOP_REPLICAS", 1), "replicas of each stream: 1 on one server, 3 on a cluster (env TSHOP_REPLICAS)")
+	fs.DurationVar(&c.Timeout, "timeout", envDuration("TSHOP_TIMEOUT", 2*time.Second), "longest a request may take before it answers 503 (env TSHOP_TIMEOUT)")
+	fs.BoolVar(&c.Demo, "demo", env("TSHOP_DEMO", "") == "1", "load the demo catalog and store directory if they are missing (env TSHOP_DEMO=1)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if c.Timeout < 100*time.Millisecond {
+		return nil, fmt.Errorf("--timeout must be at least 100ms")
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, nil)).With("process", "api")
+	return &Main{cfg: c, log: log, addr: make(chan net.Addr, 1), ready: make(chan struct{})}, nil
+}
+
+// Run connects to NATS, makes sure the streams exist, and serves HTTP until
+// ctx ends; then it finishes in-flight requests and returns nil.
+func (m *Main) Run(ctx context.Context) error {
+	nc, err := m.connect()
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	// Each store call gets half the request budget, so a request that
+	// needs two calls still answers within it.
+	es, err := eventstore.Open(ctx, nc, &eventstore.Config{Replicas: m.cfg.Replicas, Timeout: m.cfg.Timeout / 2, Logger: m.log})
+	if err != nil {
+		return fmt.Errorf("open event store: %w", err)
+	}
+	svc := shop.New(es, &shop.Config{Logger: m.log, Hooks: m.Hooks})
+	brk := breaker.New(&breaker.Config{OnChange: func(from, to breaker.State) {
+		m.log.Warn("circuit breaker changed", "from", from.String(), "to", to.String())
+	}})
+	if m.cfg.Demo {
+		if err := loadDemo(ctx, svc, m.log); err != nil {
+			return fmt.Errorf("load demo data: %w", err)
+		}
+	}
+	a := &api{svc: svc, es: es, breaker: brk, log: m.log, timeout: m.cfg.Timeout, connected: nc.IsConnected}
+	ln, err := net.Listen("tcp", m.cfg.HTTP)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           a.routes(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      m.cfg.Timeout + 10*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(m.log.Handler(), slog.LevelWarn),
+	}
+	var wg sync.WaitGroup
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	wg.Go(func() { svc.Run(bg) })
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	m.log.Info("api listening", "addr", ln.Addr().String(), "nats", nc.ConnectedUrlRedacted())
+	m.addr <- ln.Addr()
+	close(m.ready)
+
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		stopBG()
+		wg.Wait()
+		return err
+	}
+	m.log.Info("api shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), m.cfg.Timeout+5*time.Second)
+	defer cancel()
+	err = srv.Shutdown(shutdownCtx)
+	stopBG()
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// connect opens the NATS connection. A publish while disconnected fails at
+// once rather than being buffered, so a NATS outage is a fast 503, never a
+// request that hangs or lands long after its client gave up.
+func (m *Main) connect() (*nats.Conn, error) {
+	opts := []nats.Option{
+		nats.Name("tshop-api"),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250 * time.Millisecond),
+		nats.ReconnectBufSize(-1),
+		nats.Timeout(2 * time.Second),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			m.log.Warn("disconnected from NATS", "err", err)
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			m.log.Info("reconnected to NATS", "url", nc.ConnectedUrlRedacted())
+		}),
+	}
+	switch {
+	case m.cfg.NATSCreds != "":
+		opts = append(opts, nats.UserCredentials(m.cfg.NATSCreds))
+	case m.cfg.NATSUser != "":
+		opts = append(opts, nats.UserInfo(m.cfg.NATSUser, m.cfg.NATSPassword))
+	}
+	nc, err := nats.Connect(m.cfg.NATS, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("connect to NATS at %s: %w", m.cfg.NATS, err)
+	}
+	return nc, nil
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if v, err := time.ParseDuration(os.Getenv(name)); err == nil {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,92 @@
+package domain
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+)
+
+// Event is a fact that happened to one aggregate. Its type name is explicit
+// and stable: an event stored once must decode forever.
+type Event interface {
+	EventType() string
+}
+
+// events maps each stable type name to the decoder of its data.
+var events = map[string]func([]byte) (Event, error){
+	"ProductCreated":       decoder[ProductCreated](),
+	"ProductRestocked":     decoder[ProductRestocked](),
+	"StockReserved":        decoder[StockReserved](),
+	"StockReleased":        decoder[StockReleased](),
+	"ReservationPlaced":    decoder[ReservationPlaced](),
+	"ReservationAccepted":  decoder[ReservationAccepted](),
+	"ReservationRejected":  decoder[ReservationRejected](),
+	"CancelRequested":      decoder[CancelRequested](),
+	"StockRestored":        decoder[StockRestored](),
+	"StoreReleased":        decoder[StoreReleased](),
+	"ReservationFulfilled": decoder[ReservationFulfilled](),
+	"StoreRegistered":      decoder[StoreRegistered](),
+	"StorePaused":          decoder[StorePaused](),
+	"StoreResumed":         decoder[StoreResumed](),
+	"StoreSlotTaken":       decoder[StoreSlotTaken](),
+	"StoreSlotReleased":    decoder[StoreSlotReleased](),
+}
+
+// decoder returns a function that decodes the data of an event of type T.
+func decoder[T Event]() func([]byte) (Event, error) {
+	return func(data []byte) (Event, error) {
+		var v T
+		if err := json.Unmarshal(data, &v); err != nil {
+			return nil, err
+		}
+		return v, nil
+	}
+}
+
+// EventTypes lists every event type name, sorted.
+func EventTypes() []string {
+	names := make([]string, 0, len(events))
+	for n := range events {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// envelope is how one event is written: its type name beside its data.
+type envelope struct {
+	Type string          `json:"type"`
+	Data json.RawMessage `json:"data"`
+}
+
+// MarshalEvent encodes e with its type name, as {"type":...,"data":...}.
+func MarshalEvent(e Event) ([]byte, error) {
+	data, err := json.Marshal(e)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", e.EventType(), err)
+	}
+	return json.Marshal(envelope{Type: e.EventType(), Data: data})
+}
+
+// UnmarshalEvent decodes what MarshalEvent wrote. Unknown type names and
+// malformed data are errors; the returned event is a value, not a pointer.
+func UnmarshalEvent(b []byte) (Event, error) {
+	var env envelope
+	if err := json.Unmarshal(b, &env); err != nil {
+		return nil, fmt.Errorf("decode event: %w", err)
+	}
+	return DecodeEvent(env.Type, env.Data)
+}
+
+// DecodeEvent decodes the data of an event of the named type.
+func DecodeEvent(typ string, data []byte) (Event, error) {
+	decode, ok := events[typ]
+	if !ok {
+		return nil, fmt.Errorf("decode event: unknown type %q", typ)
+	}
+	e, err := decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("decode %s: %w", typ, err)
+	}
+	return e, nil
+}

@@ -1,0 +1,260 @@
+package domain
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Reservation is one customer's pre-order of one unit of a product.
+type Reservation struct {
+	ID         uuid.UUID `json:"id"`
+	ProductID  string    `json:"productId"`
+	CustomerID string    `json:"customerId"`
+	Location   Location  `json:"location"`
+	Status     Status    `json:"status"`
+	// StoreID is the store that holds the reservation, if any.
+	StoreID    string  `json:"storeId,omitempty"`
+	DistanceKm float64 `json:"distanceKm,omitempty"`
+	// RejectedBy lists the stores that turned the reservation down; it is
+	// never offered to them again.
+	RejectedBy []string `json:"rejectedBy,omitempty"`
+	// CancelProductSeq is the product's log position when the cancel was
+	// requested: a release of this reservation's unit can only lie after it.
+	CancelProductSeq uint64 `json:"cancelProductSeq,omitempty"`
+	// StockRestored and StoreReleased record the two effects of a cancel.
+	StockRestored bool      `json:"stockRestored,omitempty"`
+	StoreReleased bool      `json:"storeReleased,omitempty"`
+	CreatedAt     time.Time `json:"createdAt"`
+	UpdatedAt     time.Time `json:"updatedAt"`
+}
+
+// Exists reports whether the reservation was placed.
+func (r Reservation) Exists() bool { return r.ID != uuid.Nil }
+
+// Place records a reservation whose unit a product already holds.
+type Place struct {
+	Hold StockReserved
+}
+
+// Accept assigns a placed reservation to a store.
+type Accept struct {
+	StoreID    string
+	DistanceKm float64
+}
+
+// Reject hands an accepted reservation back from its store, to be assigned
+// again elsewhere.
+type Reject struct {
+	StoreID string
+	Reason  string
+}
+
+// Cancel asks for a reservation to be cancelled. ProductSeq is the product's
+// last log position as read before the request.
+type Cancel struct {
+	ProductSeq uint64
+}
+
+// RecordStockRestored notes that the product took the unit back.
+type RecordStockRestored struct{}
+
+// RecordStoreReleased notes that the holding store freed its slot.
+type RecordStoreReleased struct{}
+
+// Fulfil hands the phone over.
+type Fulfil struct {
+	Method FulfilMethod
+}
+
+// ReservationPlaced: a reservation exists, its unit held by its product.
+type ReservationPlaced struct {
+	ReservationID uuid.UUID `json:"reservationId"`
+	ProductID     string    `json:"productId"`
+	CustomerID    string    `json:"customerId"`
+	Location      Location  `json:"location"`
+	At            time.Time `json:"at"`
+}
+
+// ReservationAccepted: a store took the reservation.
+type ReservationAccepted struct {
+	ReservationID uuid.UUID `json:"reservationId"`
+	StoreID       string    `json:"storeId"`
+	DistanceKm    float64   `json:"distanceKm"`
+	At            time.Time `json:"at"`
+}
+
+// ReservationRejected: the holding store turned the reservation down.
+type ReservationRejected struct {
+	ReservationID uuid.UUID `json:"reservationId"`
+	StoreID       string    `json:"storeId"`
+	Reason        string    `json:"reason,omitempty"`
+	At            time.Time `json:"at"`
+}
+
+// CancelRequested: the customer cancelled; the unit and the store slot are
+// yet to be given back.
+type CancelRequested struct {
+	ReservationID uuid.UUID `json:"reservationId"`
+	ProductSeq    uint64    `json:"productSeq"`
+	At            time.Time `json:"at"`
+}
+
+// StockRestored: the product took the cancelled reservation's unit back.
+type StockRestored struct {
+	ReservationID uuid.UUID `json:"reservationId"`
+	At            time.Time `json:"at"`
+}
+
+// StoreReleased: the store freed the cancelled reservation's slot.
+type StoreReleased struct {
+	ReservationID uuid.UUID `json:"reservationId"`
+	StoreID       string    `json:"storeId"`
+	At            time.Time `json:"at"`
+}
+
+// ReservationFulfilled: the customer received the phone.
+type ReservationFulfilled struct {
+	ReservationID uuid.UUID    `json:"reservationId"`
+	Method        FulfilMethod `json:"method"`
+	At            time.Time    `json:"at"`
+}
+
+func (ReservationPlaced) EventType() string    { return "ReservationPlaced" }
+func (ReservationAccepted) EventType() string  { return "ReservationAccepted" }
+func (ReservationRejected) EventType() string  { return "ReservationRejected" }
+func (CancelRequested) EventType() string      { return "CancelRequested" }
+func (StockRestored) EventType() string        { return "StockRestored" }
+func (StoreReleased) EventType() string        { return "StoreReleased" }
+func (ReservationFulfilled) EventType() string { return "ReservationFulfilled" }
+
+// MaxReasonLen bounds a rejection reason, in bytes.
+const MaxReasonLen = 500
+
+// Decide returns the events cmd causes on r, or why it cannot run. A nil
+// slice with a nil error means the command is already done (a retry).
+func (r Reservation) Decide(cmd any, now time.Time) ([]Event, error) {
+	if _, ok := cmd.(Place); !ok && !r.Exists() {
+		return nil, ErrNotFound
+	}
+	switch c := cmd.(type) {
+	case Place:
+		if r.Exists() {
+			return nil, nil
+		}
+		h := c.Hold
+		return []Event{ReservationPlaced{ReservationID: h.ReservationID, ProductID: h.ProductID,
+			CustomerID: h.CustomerID, Location: h.Location, At: h.At}}, nil
+	case Accept:
+		if r.Status != StatusPlaced {
+			return nil, r.forbid("accept")
+		}
+		if err := ValidateID("storeId", c.StoreID); err != nil {
+			return nil, err
+		}
+		if r.rejected(c.StoreID) {
+			return nil, fmt.Errorf("store %s rejected reservation %s: %w", c.StoreID, r.ID, ErrInvalidTransition)
+		}
+		return []Event{ReservationAccepted{ReservationID: r.ID, StoreID: c.StoreID, DistanceKm: c.DistanceKm, At: now}}, nil
+	case Reject:
+		if err := ValidateID("storeId", c.StoreID); err != nil {
+			return nil, err
+		}
+		if len(c.Reason) > MaxReasonLen {
+			return nil, fmt.Errorf("%w: reason is longer than %d bytes", ErrInvalid, MaxReasonLen)
+		}
+		if r.Status != StatusAccepted || r.StoreID != c.StoreID {
+			return nil, r.forbid("reject")
+		}
+		return []Event{ReservationRejected{ReservationID: r.ID, StoreID: c.StoreID, Reason: c.Reason, At: now}}, nil
+	case Cancel:
+		switch r.Status {
+		case StatusCancelling:
+			return nil, nil
+		case StatusPlaced, StatusAccepted:
+			return []Event{CancelRequested{ReservationID: r.ID, ProductSeq: c.ProductSeq, At: now}}, nil
+		}
+		return nil, r.forbid("cancel")
+	case RecordStockRestored:
+		if r.Status != StatusCancelling {
+			return nil, r.forbid("restore stock of")
+		}
+		if r.StockRestored {
+			return nil, nil
+		}
+		return []Event{StockRestored{ReservationID: r.ID, At: now}}, nil
+	case RecordStoreReleased:
+		if r.Status != StatusCancelling {
+			return nil, r.forbid("release the store of")
+		}
+		if r.StoreReleased || r.StoreID == "" {
+			return nil, nil
+		}
+		return []Event{StoreReleased{ReservationID: r.ID, StoreID: r.StoreID, At: now}}, nil
+	case Fulfil:
+		if c.Method != Delivery && c.Method != StoreVisit {
+			return nil, fmt.Errorf("%w: method must be %s or %s", ErrInvalid, Delivery, StoreVisit)
+		}
+		if r.Status != StatusAccepted {
+			return nil, r.forbid("fulfil")
+		}
+		return []Event{ReservationFulfilled{ReservationID: r.ID, Method: c.Method, At: now}}, nil
+	}
+	return nil, fmt.Errorf("%w: reservation does not take %T", ErrInvalid, cmd)
+}
+
+func (r Reservation) forbid(what string) error {
+	return fmt.Errorf("cannot %s reservation %s in status %s: %w", what, r.ID, r.Status, ErrInvalidTransition)
+}
+
+func (r Reservation) rejected(storeID string) bool {
+	for _, s := range r.RejectedBy {
+		if s == storeID {
+			return true
+		}
+	}
+	return false
+}
+
+// Evolve returns r with e applied. Events of other aggregates leave r as is.
+func (r Reservation) Evolve(e Event) Reservation {
+	switch e := e.(type) {
+	case ReservationPlaced:
+		return Reservation{ID: e.ReservationID, ProductID: e.ProductID, CustomerID: e.CustomerID,
+			Location: e.Location, Status: StatusPlaced, CreatedAt: e.At, UpdatedAt: e.At}
+	case ReservationAccepted:
+		r.Status, r.StoreID, r.DistanceKm = StatusAccepted, e.StoreID, e.DistanceKm
+		r.UpdatedAt = e.At
+	case ReservationRejected:
+		r.Status, r.StoreID, r.DistanceKm = StatusPlaced, "", 0
+		r.RejectedBy = append(append([]string(nil), r.RejectedBy...), e.StoreID)
+		r.UpdatedAt = e.At
+	case CancelRequested:
+		r.Status, r.CancelProductSeq = StatusCancelling, e.ProductSeq
+		r.StoreReleased = r.StoreID == ""
+		r.UpdatedAt = e.At
+		r = r.settle()
+	case StockRestored:
+		r.StockRestored = true
+		r.UpdatedAt = e.At
+		r = r.settle()
+	case StoreReleased:
+		r.StoreReleased = true
+		r.UpdatedAt = e.At
+		r = r.settle()
+	case ReservationFulfilled:
+		r.Status = StatusFulfilled
+		r.UpdatedAt = e.At
+	}
+	return r
+}
+
+// settle moves a cancelling reservation to CANCELLED once both effects of
+// the cancel are recorded; the store id is then cleared, as no store holds it.
+func (r Reservation) settle() Reservation {
+	if r.Status == StatusCancelling && r.StockRestored && r.StoreReleased {
+		r.Status, r.StoreID, r.DistanceKm = StatusCancelled, "", 0
+	}
+	return r
+}

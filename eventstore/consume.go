@@ -1,0 +1,208 @@
+package eventstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Delivery is a message handed to a consumer's handler.
+type Delivery struct {
+	Message
+	// Attempt counts deliveries of this message, from 1.
+	Attempt uint64
+}
+
+// RetryLater, returned by a handler, puts the message back to be delivered
+// again after the given delay, without counting as a failure.
+type RetryLater time.Duration
+
+func (r RetryLater) Error() string { return fmt.Sprintf("retry in %s", time.Duration(r)) }
+
+// ConsumerConfig describes a durable consumer shared by every process that
+// names it: each message goes to one of them.
+type ConsumerConfig struct {
+	// Durable is the consumer's name. It must never change: a new name
+	// starts again from the first message.
+	Durable string
+	Kind    Kind
+	// Workers is how many handlers run at once in this process. Default 8.
+	Workers int
+	// MaxAttempts parks a message (logged, never delivered again) after
+	// that many failed attempts. Default 10.
+	MaxAttempts int
+	// AckWait is how long a delivered message may go unacked before it is
+	// delivered again, to this process or another. Default 30 seconds.
+	AckWait time.Duration
+}
+
+// Handler processes one delivery. nil acks it; RetryLater redelivers it
+// after a delay; any other error redelivers it with backoff until
+// MaxAttempts, then parks it.
+type Handler func(context.Context, Delivery) error
+
+// Consume creates or joins the durable consumer cfg names and runs h on each
+// message until ctx ends. It returns once every running handler returned.
+func (s *Store) Consume(ctx context.Context, cfg ConsumerConfig, h Handler) error {
+	if cfg.Workers <= 0 {
+		cfg.Workers = 8
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 10
+	}
+	if cfg.AckWait <= 0 {
+		cfg.AckWait = 30 * time.Second
+	}
+	cctx, cancel := context.WithTimeout(ctx, 5*s.cfg.Timeout)
+	cons, err := s.streams[cfg.Kind].CreateOrUpdateConsumer(cctx, jetstream.ConsumerConfig{
+		Durable:       cfg.Durable,
+		FilterSubject: cfg.Kind.wildcard(),
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       cfg.AckWait,
+		MaxDeliver:    -1,
+		MaxAckPending: 4 * cfg.Workers * 64,
+	})
+	cancel()
+	if err != nil {
+		return fmt.Errorf("consumer %s: %w", cfg.Durable, classify(err))
+	}
+	log := s.log.With("consumer", cfg.Durable)
+	work := make(chan jetstream.Msg)
+	var wg sync.WaitGroup
+	for range cfg.Workers {
+		wg.Go(func() {
+			for msg := range work {
+				s.handle(ctx, log, cfg, msg, h)
+			}
+		})
+	}
+	cc, err := cons.Consume(func(msg jetstream.Msg) {
+		select {
+		case work <- msg:
+		case <-ctx.Done():
+		}
+	}, jetstream.PullMaxMessages(256))
+	if err != nil {
+		close(work)
+		wg.Wait()
+		return fmt.Errorf("consume %s: %w", cfg.Durable, classify(err))
+	}
+	<-ctx.Done()
+	cc.Drain()
+	<-cc.Closed()
+	close(work)
+	wg.Wait()
+	return nil
+}
+
+func (s *Store) handle(ctx context.Context, log *slog.Logger, cfg ConsumerConfig, msg jetstream.Msg, h Handler) {
+	meta, err := msg.Metadata()
+	if err != nil {
+		log.Error("message without metadata", "subject", msg.Subject(), "err", err)
+		_ = msg.Term()
+		return
+	}
+	d := Delivery{Message: Message{Kind: cfg.Kind, ID: cfg.Kind.idOf(msg.Subject()), Seq: meta.Sequence.Stream,
+		Time: meta.Timestamp, MsgID: msg.Headers().Get(jetstream.MsgIDHeader)}, Attempt: meta.NumDelivered}
+	if err := decodeBody(&d.Message, msg.Data()); err != nil {
+		// An undecodable message will never decode: park it at once.
+		log.Error("parked undecodable message", "subject", msg.Subject(), "seq", d.Seq, "err", err)
+		_ = msg.Term()
+		return
+	}
+	err = h(ctx, d)
+	var later RetryLater
+	switch {
+	case err == nil:
+		if err := msg.Ack(); err != nil {
+			log.Warn("ack failed; the message will be delivered again", "subject", msg.Subject(), "seq", d.Seq, "err", err)
+		}
+	case errors.As(err, &later):
+		_ = msg.NakWithDelay(time.Duration(later))
+	case ctx.Err() != nil:
+		// Shutting down: let another process take it at once.
+		_ = msg.Nak()
+	case d.Attempt >= uint64(cfg.MaxAttempts):
+		log.Error("parked message after failed attempts", "subject", msg.Subject(), "seq", d.Seq, "attempts", d.Attempt, "err", err)
+		_ = msg.Term()
+	default:
+		delay := min(time.Duration(1<<min(d.Attempt, 10))*50*time.Millisecond, 10*time.Second)
+		log.Warn("handler failed; retrying", "subject", msg.Subject(), "seq", d.Seq, "attempt", d.Attempt, "retry_in", delay, "err", err)
+		_ = msg.NakWithDelay(delay)
+	}
+}
+
+// Processed reports whether the durable consumer has handled every message
+// of its stream up to and including seq.
+func (s *Store) Processed(ctx context.Context, k Kind, durable string, seq uint64) (bool, error) {
+	ctx, cancel := s.withTimeout(ctx)
+	defer cancel()
+	cons, err := s.streams[k].Consumer(ctx, durable)
+	if err != nil {
+		return false, fmt.Errorf("consumer %s: %w", durable, classify(err))
+	}
+	info := cons.CachedInfo()
+	if info.AckFloor.Stream >= seq {
+		return true, nil
+	}
+	return info.NumPending == 0 && info.NumAckPending == 0 && info.Delivered.Stream >= seq, nil
+}
+
+// Scan calls fn for every message of one aggregate from sequence from on,
+// up to the aggregate's last message at the time of the call.
+func (s *Store) Scan(ctx context.Context, k Kind, id string, from uint64, fn func(Message) error) error {
+	last, err := s.Last(ctx, k, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if last.Seq < from {
+		return nil
+	}
+	cons, err := s.streams[k].OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+		FilterSubjects: []string{k.Subject(id)},
+		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:    max(from, 1),
+	})
+	if err != nil {
+		return fmt.Errorf("scan %s %s: %w", k, id, classify(err))
+	}
+	for {
+		msgs, err := cons.Fetch(256, jetstream.FetchMaxWait(s.cfg.Timeout))
+		if err != nil {
+			return fmt.Errorf("scan %s %s: %w", k, id, classify(err))
+		}
+		n := 0
+		for msg := range msgs.Messages() {
+			n++
+			meta, err := msg.Metadata()
+			if err != nil {
+				return fmt.Errorf("scan %s %s: %w", k, id, err)
+			}
+			m := Message{Kind: k, ID: id, Seq: meta.Sequence.Stream, Time: meta.Timestamp, MsgID: msg.Headers().Get(jetstream.MsgIDHeader)}
+			if err := decodeBody(&m, msg.Data()); err != nil {
+				return err
+			}
+			if err := fn(m); err != nil {
+				return err
+			}
+			if m.Seq >= last.Seq {
+				return nil
+			}
+		}
+		if err := msgs.Error(); err != nil {
+			return fmt.Errorf("scan %s %s: %w", k, id, classify(err))
+		}
+		if n == 0 {
+			return fmt.Errorf("scan %s %s: %w: no message before %d", k, id, ErrUnavailable, last.Seq)
+		}
+	}
+}

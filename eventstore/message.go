@@ -1,0 +1,76 @@
+package eventstore
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/tshop/tshop/domain"
+)
+
+// Message is one stored append: the events it wrote, in order, and the
+// state of the aggregate after them.
+type Message struct {
+	Kind Kind
+	// ID is the aggregate's id, taken from the subject.
+	ID string
+	// Seq is the message's sequence in its stream: its position in the log.
+	Seq uint64
+	// Time is when the server stored the message.
+	Time   time.Time
+	MsgID  string
+	Events []domain.Event
+	state  json.RawMessage
+}
+
+// State decodes the aggregate's state after this message into v.
+func (m Message) State(v any) error {
+	if err := json.Unmarshal(m.state, v); err != nil {
+		return fmt.Errorf("decode state of %s %s at %d: %w", m.Kind, m.ID, m.Seq, err)
+	}
+	return nil
+}
+
+// body is the JSON of one stored message.
+type body struct {
+	Events []json.RawMessage `json:"events"`
+	State  json.RawMessage   `json:"state"`
+}
+
+func encodeBody(events []domain.Event, state any) ([]byte, error) {
+	b := body{Events: make([]json.RawMessage, len(events))}
+	for i, e := range events {
+		raw, err := domain.MarshalEvent(e)
+		if err != nil {
+			return nil, err
+		}
+		b.Events[i] = raw
+	}
+	st, err := json.Marshal(state)
+	if err != nil {
+		return nil, fmt.Errorf("encode state: %w", err)
+	}
+	b.State = st
+	return json.Marshal(b)
+}
+
+// decodeBody fills m's events and state from a stored message's data.
+func decodeBody(m *Message, data []byte) error {
+	var b body
+	if err := json.Unmarshal(data, &b); err != nil {
+		return fmt.Errorf("decode %s %s at %d: %w", m.Kind, m.ID, m.Seq, err)
+	}
+	if len(b.Events) == 0 || len(b.State) == 0 {
+		return fmt.Errorf("decode %s %s at %d: message holds no events or no state", m.Kind, m.ID, m.Seq)
+	}
+	m.Events = make([]domain.Event, len(b.Events))
+	for i, raw := range b.Events {
+		e, err := domain.UnmarshalEvent(raw)
+		if err != nil {
+			return fmt.Errorf("decode %s %s at %d: %w", m.Kind, m.ID, m.Seq, err)
+		}
+		m.Events[i] = e
+	}
+	m.state = b.State
+	return nil
+}

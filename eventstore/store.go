@@ -1,0 +1,218 @@
+package eventstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tshop/tshop/domain"
+)
+
+// Config configures a Store. The zero value is valid.
+type Config struct {
+	// Replicas is each stream's replica count: 1 on a single server, 3 on a
+	// cluster. Default 1.
+	Replicas int
+	// Duplicates is the window in which a repeated Nats-Msg-Id is stored
+	// once. Default 2 minutes.
+	Duplicates time.Duration
+	// Timeout bounds every call that does not carry a shorter deadline.
+	// Default 1 second.
+	Timeout time.Duration
+	Logger  *slog.Logger
+}
+
+// Store reads and appends aggregates' events on JetStream.
+type Store struct {
+	cfg     Config
+	js      jetstream.JetStream
+	streams [len(kinds)]jetstream.Stream
+	log     *slog.Logger
+}
+
+// Open connects a Store to JetStream over nc and creates or updates every
+// stream so it matches this version's configuration. Running it again, from
+// any number of processes, changes nothing.
+func Open(ctx context.Context, nc *nats.Conn, cfg *Config) (*Store, error) {
+	var c Config
+	if cfg != nil {
+		c = *cfg
+	}
+	if c.Replicas == 0 {
+		c.Replicas = 1
+	}
+	if c.Duplicates == 0 {
+		c.Duplicates = 2 * time.Minute
+	}
+	if c.Timeout == 0 {
+		c.Timeout = time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+	s := &Store{cfg: c, js: js, log: c.Logger}
+	for _, k := range Kinds() {
+		ctx, cancel := context.WithTimeout(ctx, 5*c.Timeout)
+		st, err := js.CreateOrUpdateStream(ctx, s.streamConfig(k))
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("stream %s: %w", k.Stream(), classify(err))
+		}
+		s.streams[k] = st
+	}
+	return s, nil
+}
+
+// streamConfig is the one place a stream's configuration is written.
+func (s *Store) streamConfig(k Kind) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:        k.Stream(),
+		Description: "Tshop " + k.String() + " events, one subject per aggregate",
+		Subjects:    []string{k.wildcard()},
+		Storage:     jetstream.FileStorage,
+		Retention:   jetstream.LimitsPolicy,
+		Replicas:    s.cfg.Replicas,
+		Duplicates:  s.cfg.Duplicates,
+		// The log is the source of truth: nothing is ever removed from it.
+		DenyDelete: true,
+		DenyPurge:  true,
+		// Loads read the last message of a subject; direct gets answer them
+		// without going through the stream leader's API.
+		AllowDirect: true,
+	}
+}
+
+// Check reports whether every stream exists, for readiness probes.
+func (s *Store) Check(ctx context.Context) error {
+	ctx, cancel := s.withTimeout(ctx)
+	defer cancel()
+	for _, k := range Kinds() {
+		if _, err := s.js.Stream(ctx, k.Stream()); err != nil {
+			return fmt.Errorf("stream %s: %w", k.Stream(), classify(err))
+		}
+	}
+	return nil
+}
+
+func (s *Store) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, s.cfg.Timeout)
+}
+
+// Last returns the newest message of an aggregate: its state now and the
+// sequence to expect when appending to it. It is ErrNotFound when the
+// aggregate has no events.
+func (s *Store) Last(ctx context.Context, k Kind, id string) (Message, error) {
+	if err := checkToken(id); err != nil {
+		return Message{}, err
+	}
+	ctx, cancel := s.withTimeout(ctx)
+	defer cancel()
+	raw, err := s.streams[k].GetLastMsgForSubject(ctx, k.Subject(id))
+	if err != nil {
+		return Message{}, fmt.Errorf("load %s %s: %w", k, id, classify(err))
+	}
+	m := Message{Kind: k, ID: id, Seq: raw.Sequence, Time: raw.Time, MsgID: raw.Header.Get(jetstream.MsgIDHeader)}
+	if err := decodeBody(&m, raw.Data); err != nil {
+		return Message{}, err
+	}
+	return m, nil
+}
+
+// Append stores events and the aggregate's resulting state as one message,
+// only if the aggregate's last message is still at sequence expect (0: the
+// aggregate has none). It returns the message's sequence.
+//
+// msgID names the append for deduplication and must be the same for every
+// retry of it: a retry of an append that was stored returns the stored
+// sequence instead of storing it twice. Empty means a hash of the subject,
+// expect and the events, which is the same for a retry of the same append and
+// differs for any other.
+func (s *Store) Append(ctx context.Context, k Kind, id string, expect uint64, msgID string, events []domain.Event, state any) (uint64, error) {
+	if err := checkToken(id); err != nil {
+		return 0, err
+	}
+	if len(events) == 0 {
+		return 0, fmt.Errorf("append %s %s: no events", k, id)
+	}
+	data, err := encodeBody(events, state)
+	if err != nil {
+		return 0, fmt.Errorf("append %s %s: %w", k, id, err)
+	}
+	if msgID == "" {
+		msgID = contentID(k.Subject(id), expect, data)
+	}
+	msg := nats.NewMsg(k.Subject(id))
+	msg.Data = data
+	ctx, cancel := s.withTimeout(ctx)
+	defer cancel()
+	ack, err := s.js.PublishMsg(ctx, msg,
+		jetstream.WithExpectStream(k.Stream()),
+		jetstream.WithExpectLastSequencePerSubject(expect),
+		jetstream.WithMsgID(msgID))
+	if err == nil {
+		return ack.Sequence, nil
+	}
+	err = classify(err)
+	if errors.Is(err, ErrConflict) {
+		// On a single server the sequence check runs before the duplicate
+		// check, so a retry of a stored append conflicts instead of being
+		// acked as a duplicate: look whether the last message is ours.
+		if last, lerr := s.Last(ctx, k, id); lerr == nil && last.MsgID == msgID {
+			return last.Seq, nil
+		}
+	}
+	return 0, fmt.Errorf("append %s %s: %w", k, id, err)
+}
+
+// contentID is a deterministic message id: a digest of where and what an
+// append writes. The state is part of data, so two appends with the same id
+// have the same effect.
+func contentID(subject string, expect uint64, data []byte) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%d\n", subject, expect)
+	h.Write(data)
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// checkToken refuses an id that is not one plain subject token, so no id can
+// reach another aggregate's subject or a wildcard.
+func checkToken(id string) error {
+	if id == "" || len(id) > 128 {
+		return fmt.Errorf("%w: bad aggregate id %q", domain.ErrInvalid, id)
+	}
+	for i := 0; i < len(id); i++ {
+		switch c := id[i]; {
+		case c <= ' ', c >= 0x7f, c == '.', c == '*', c == '>':
+			return fmt.Errorf("%w: bad aggregate id %q", domain.ErrInvalid, id)
+		}
+	}
+	return nil
+}
+
+// IDs lists the id of every aggregate of a kind that has events.
+func (s *Store) IDs(ctx context.Context, k Kind) ([]string, error) {
+	ctx, cancel := s.withTimeout(ctx)
+	defer cancel()
+	info, err := s.streams[k].Info(ctx, jetstream.WithSubjectFilter(k.wildcard()))
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", k, classify(err))
+	}
+	ids := make([]string, 0, len(info.State.Subjects))
+	for subj := range info.State.Subjects {
+		ids = append(ids, k.idOf(subj))
+	}
+	slices.Sort(ids)
+	return ids, nil
+}

@@ -1,0 +1,102 @@
+// Package natstest starts real NATS servers with JetStream for tests: the
+// project's own nats.conf with only the port and the store directory
+// changed, in the test's process.
+package natstest
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+)
+
+// Server is an embedded NATS server that a test can stop and start again
+// on the same port and store directory.
+type Server struct {
+	t    testing.TB
+	opts *server.Options
+	srv  *server.Server
+}
+
+// Start runs a NATS server configured by the repository's nats.conf on a
+// free port with its store under t.TempDir(), and stops it when t ends.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	opts, err := server.ProcessConfigFile(confPath(t))
+	if err != nil {
+		t.Fatalf("load nats.conf: %v", err)
+	}
+	opts.Port = -1
+	opts.HTTPPort = 0
+	opts.HTTPHost = ""
+	opts.StoreDir = t.TempDir()
+	opts.NoSigs = true
+	opts.NoLog = true
+	s := &Server{t: t, opts: opts}
+	s.Restart()
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// URL is the client URL of the server.
+func (s *Server) URL() string { return s.srv.ClientURL() }
+
+// Connect opens a client connection that the test closes when it ends.
+func (s *Server) Connect(opts ...nats.Option) *nats.Conn {
+	s.t.Helper()
+	nc, err := nats.Connect(s.URL(), opts...)
+	if err != nil {
+		s.t.Fatalf("connect to nats: %v", err)
+	}
+	s.t.Cleanup(nc.Close)
+	return nc
+}
+
+// Stop shuts the server down and waits until it has stopped.
+func (s *Server) Stop() {
+	if s.srv == nil {
+		return
+	}
+	s.srv.Shutdown()
+	s.srv.WaitForShutdown()
+	s.srv = nil
+}
+
+// Restart starts the server again on the port it had (a new one the first
+// time) with the same store, as a restarted NATS process would.
+func (s *Server) Restart() {
+	s.t.Helper()
+	srv, err := server.NewServer(s.opts)
+	if err != nil {
+		s.t.Fatalf("new nats server: %v", err)
+	}
+	go srv.Start()
+	if !srv.ReadyForConnections(10 * time.Second) {
+		s.t.Fatalf("nats server not ready")
+	}
+	s.opts.Port = srv.Addr().(*net.TCPAddr).Port
+	s.srv = srv
+}
+
+// confPath finds nats.conf at the root of the module the test runs in.
+func confPath(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, "nats.conf")
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("no go.mod above the test's directory")
+		}
+		dir = parent
+	}
+}

@@ -1,0 +1,174 @@
+package shop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/tshop/tshop/domain"
+	"github.com/tshop/tshop/eventstore"
+)
+
+// ErrBusy means an aggregate stayed contended through every retry.
+var ErrBusy = errors.New("too much contention, try again")
+
+// Config configures a Service. The zero value is valid.
+type Config struct {
+	// MaxBatch bounds how many reservations one append may hold. Default 256.
+	MaxBatch int
+	// MaxAttempts bounds the appends tried for one command on conflict.
+	// Default 20.
+	MaxAttempts int
+	// Now is the clock; default time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger
+	// Hooks lets tests stop a command between its steps.
+	Hooks Hooks
+}
+
+// Hooks are called between the steps of multi-append commands; an error
+// returned from one aborts the command there, as a crash would.
+type Hooks struct {
+	// AfterHold runs once a reservation's unit is held, before the
+	// reservation is placed.
+	AfterHold func(domain.StockReserved) error
+	// AfterRelease runs once a cancelled reservation's unit is back in
+	// stock, before the reservation records it.
+	AfterRelease func(domain.StockReleased) error
+}
+
+// Service runs commands against an event store.
+type Service struct {
+	es  *eventstore.Store
+	cfg Config
+	log *slog.Logger
+
+	mu    sync.Mutex
+	lanes map[string]*lane
+	// inflight joins concurrent reservations under one Idempotency-Key in
+	// this process.
+	inflight map[string]*call
+}
+
+// New returns a Service over es.
+func New(es *eventstore.Store, cfg *Config) *Service {
+	var c Config
+	if cfg != nil {
+		c = *cfg
+	}
+	if c.MaxBatch <= 0 {
+		c.MaxBatch = 256
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 20
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return &Service{es: es, cfg: c, log: c.Logger, lanes: map[string]*lane{}, inflight: map[string]*call{}}
+}
+
+func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
+
+// aggregate is what the domain's Product, Reservation and Store have in
+// common.
+type aggregate[T any] interface {
+	Decide(cmd any, now time.Time) ([]domain.Event, error)
+	Evolve(domain.Event) T
+}
+
+// load returns an aggregate's current state and the sequence to expect; a
+// missing aggregate is its zero value at sequence 0.
+func load[T aggregate[T]](ctx context.Context, es *eventstore.Store, k eventstore.Kind, id string) (T, uint64, error) {
+	var state T
+	m, err := es.Last(ctx, k, id)
+	if errors.Is(err, eventstore.ErrNotFound) {
+		return state, 0, nil
+	}
+	if err != nil {
+		return state, 0, err
+	}
+	if err := m.State(&state); err != nil {
+		return state, 0, err
+	}
+	return state, m.Seq, nil
+}
+
+// execute runs one command on one aggregate: load, decide, append, and on a
+// conflict load and decide again. A command the aggregate has already seen
+// (no events) returns the state as it is.
+func execute[T aggregate[T]](ctx context.Context, s *Service, k eventstore.Kind, id string, cmd any) (T, uint64, error) {
+	for attempt := 1; ; attempt++ {
+		state, seq, err := load[T](ctx, s.es, k, id)
+		if err != nil {
+			return state, 0, err
+		}
+		events, err := state.Decide(cmd, s.now())
+		if err != nil || len(events) == 0 {
+			return state, seq, err
+		}
+		for _, e := range events {
+			state = state.Evolve(e)
+		}
+		seq, err = s.es.Append(ctx, k, id, seq, "", events, state)
+		if err == nil {
+			return state, seq, nil
+		}
+		if !errors.Is(err, eventstore.ErrConflict) {
+			return state, 0, err
+		}
+		if attempt >= s.cfg.MaxAttempts {
+			return state, 0, fmt.Errorf("%s %s: %w", k, id, ErrBusy)
+		}
+		if err := backoff(ctx, attempt); err != nil {
+			return state, 0, err
+		}
+	}
+}
+
+// backoff waits a short, jittered, growing time before a retry.
+func backoff(ctx context.Context, attempt int) error {
+	d := time.Duration(rand.Int64N(int64(time.Millisecond) << min(attempt, 6)))
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Run completes, in the background, what a crash left half done: it places
+// every reservation whose unit is held, and finishes every cancellation
+// whose unit is not yet back. Any number of processes may run it at once.
+// It keeps trying while NATS is unreachable and returns when ctx ends.
+func (s *Service) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Go(func() { s.consume(ctx, placerConsumer, s.placeHeld) })
+	wg.Go(func() { s.consume(ctx, cancellerConsumer, s.finishCancels) })
+	wg.Wait()
+}
+
+func (s *Service) consume(ctx context.Context, cfg eventstore.ConsumerConfig, h eventstore.Handler) {
+	for attempt := 1; ctx.Err() == nil; attempt++ {
+		err := s.es.Consume(ctx, cfg, h)
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		s.log.Warn("consumer stopped; restarting", "consumer", cfg.Durable, "err", err)
+		t := time.NewTimer(min(time.Duration(attempt)*time.Second, 10*time.Second))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+	}
+}
