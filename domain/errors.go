@@ -1,6 +1,9 @@
 package domain
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Errors returned by Decide. Callers test them with errors.Is; the api maps
 // each to one HTTP status and problem code.
@@ -16,3 +19,5 @@ var (
 	// ErrInvalidTransition means the aggregate's status forbids the command.
 	ErrInvalidTransition = errors.New("invalid transition")
 )
+
+var errNoReservation = fmt.Errorf("%w: reservation id is required", ErrInvalid)

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -83,6 +84,9 @@ func DecodeEvent(typ string, data []byte) (Event, error) {
 	decode, ok := events[typ]
 	if !ok {
 		return nil, fmt.Errorf("decode event: unknown type %q", typ)
+	}
+	if trimmed := bytes.TrimSpace(data); len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, fmt.Errorf("decode %s: data is not a JSON object", typ)
 	}
 	e, err := decode(data)
 	if err != nil {

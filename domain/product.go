@@ -112,7 +112,7 @@ func (c Restock) Validate() error {
 // Validate checks a Reserve before any state is consulted.
 func (c Reserve) Validate() error {
 	if c.ReservationID == uuid.Nil {
-		return fmt.Errorf("%w: reservation id is required", ErrInvalid)
+		return errNoReservation
 	}
 	if err := ValidateID("customerId", c.CustomerID); err != nil {
 		return err
@@ -155,6 +155,9 @@ func (p Product) Decide(cmd any, now time.Time) ([]Event, error) {
 		return []Event{StockReserved{ProductID: p.ID, ReservationID: c.ReservationID,
 			CustomerID: c.CustomerID, Location: c.Location, At: now}}, nil
 	case Release:
+		if c.ReservationID == uuid.Nil {
+			return nil, errNoReservation
+		}
 		if !p.Exists() {
 			return nil, ErrNotFound
 		}

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/google/uuid"
@@ -140,18 +141,27 @@ func (r Reservation) Decide(cmd any, now time.Time) ([]Event, error) {
 	}
 	switch c := cmd.(type) {
 	case Place:
+		h := c.Hold
+		if err := validateHold(h); err != nil {
+			return nil, err
+		}
 		if r.Exists() {
+			if r.ID != h.ReservationID {
+				return nil, fmt.Errorf("%w: hold of %s placed on reservation %s", ErrInvalid, h.ReservationID, r.ID)
+			}
 			return nil, nil
 		}
-		h := c.Hold
 		return []Event{ReservationPlaced{ReservationID: h.ReservationID, ProductID: h.ProductID,
 			CustomerID: h.CustomerID, Location: h.Location, At: h.At}}, nil
 	case Accept:
-		if r.Status != StatusPlaced {
-			return nil, r.forbid("accept")
-		}
 		if err := ValidateID("storeId", c.StoreID); err != nil {
 			return nil, err
+		}
+		if math.IsNaN(c.DistanceKm) || math.IsInf(c.DistanceKm, 0) || c.DistanceKm < 0 {
+			return nil, fmt.Errorf("%w: distance must be a finite number of km, at least 0", ErrInvalid)
+		}
+		if r.Status != StatusPlaced {
+			return nil, r.forbid("accept")
 		}
 		if r.rejected(c.StoreID) {
 			return nil, fmt.Errorf("store %s rejected reservation %s: %w", c.StoreID, r.ID, ErrInvalidTransition)
@@ -161,8 +171,8 @@ func (r Reservation) Decide(cmd any, now time.Time) ([]Event, error) {
 		if err := ValidateID("storeId", c.StoreID); err != nil {
 			return nil, err
 		}
-		if len(c.Reason) > MaxReasonLen {
-			return nil, fmt.Errorf("%w: reason is longer than %d bytes", ErrInvalid, MaxReasonLen)
+		if err := validateReason(c.Reason); err != nil {
+			return nil, err
 		}
 		if r.Status != StatusAccepted || r.StoreID != c.StoreID {
 			return nil, r.forbid("reject")
@@ -177,19 +187,19 @@ func (r Reservation) Decide(cmd any, now time.Time) ([]Event, error) {
 		}
 		return nil, r.forbid("cancel")
 	case RecordStockRestored:
-		if r.Status != StatusCancelling {
-			return nil, r.forbid("restore stock of")
-		}
 		if r.StockRestored {
 			return nil, nil
 		}
+		if r.Status != StatusCancelling {
+			return nil, r.forbid("restore stock of")
+		}
 		return []Event{StockRestored{ReservationID: r.ID, At: now}}, nil
 	case RecordStoreReleased:
+		if r.StoreReleased || r.Status == StatusCancelled {
+			return nil, nil
+		}
 		if r.Status != StatusCancelling {
 			return nil, r.forbid("release the store of")
-		}
-		if r.StoreReleased || r.StoreID == "" {
-			return nil, nil
 		}
 		return []Event{StoreReleased{ReservationID: r.ID, StoreID: r.StoreID, At: now}}, nil
 	case Fulfil:
@@ -202,6 +212,32 @@ func (r Reservation) Decide(cmd any, now time.Time) ([]Event, error) {
 		return []Event{ReservationFulfilled{ReservationID: r.ID, Method: c.Method, At: now}}, nil
 	}
 	return nil, fmt.Errorf("%w: reservation does not take %T", ErrInvalid, cmd)
+}
+
+// validateHold checks that a hold names a reservation that can be placed.
+func validateHold(h StockReserved) error {
+	if h.ReservationID == uuid.Nil {
+		return errNoReservation
+	}
+	if err := ValidateID("productId", h.ProductID); err != nil {
+		return err
+	}
+	if err := ValidateID("customerId", h.CustomerID); err != nil {
+		return err
+	}
+	return h.Location.Validate()
+}
+
+// validateReason checks a free-text reason: optional, valid UTF-8, no
+// control characters, at most MaxReasonLen bytes.
+func validateReason(reason string) error {
+	if len(reason) > MaxReasonLen {
+		return fmt.Errorf("%w: reason is longer than %d bytes", ErrInvalid, MaxReasonLen)
+	}
+	if reason == "" {
+		return nil
+	}
+	return validateText("reason", reason)
 }
 
 func (r Reservation) forbid(what string) error {

@@ -145,6 +145,9 @@ func (s Store) Decide(cmd any, now time.Time) ([]Event, error) {
 		}
 		return []Event{StoreResumed{StoreID: s.ID, At: now}}, nil
 	case TakeSlot:
+		if c.ReservationID == uuid.Nil {
+			return nil, errNoReservation
+		}
 		if s.Holds(c.ReservationID) {
 			return nil, nil
 		}
@@ -153,6 +156,9 @@ func (s Store) Decide(cmd any, now time.Time) ([]Event, error) {
 		}
 		return []Event{StoreSlotTaken{StoreID: s.ID, ReservationID: c.ReservationID, At: now}}, nil
 	case ReleaseSlot:
+		if c.ReservationID == uuid.Nil {
+			return nil, errNoReservation
+		}
 		if !s.Holds(c.ReservationID) {
 			return nil, nil
 		}

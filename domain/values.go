@@ -56,14 +56,20 @@ func validateName(field, name string) error {
 	if name == "" {
 		return fmt.Errorf("%w: %s is required", ErrInvalid, field)
 	}
-	if !utf8.ValidString(name) {
-		return fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalid, field)
-	}
 	if utf8.RuneCountInString(name) > MaxNameLen {
 		return fmt.Errorf("%w: %s is longer than %d characters", ErrInvalid, field, MaxNameLen)
 	}
+	return validateText(field, name)
+}
+
+// validateText refuses text that is not valid UTF-8 or holds control
+// characters (C0, DEL, C1) or line and paragraph separators.
+func validateText(field, name string) error {
+	if !utf8.ValidString(name) {
+		return fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalid, field)
+	}
 	for _, r := range name {
-		if r < 0x20 || r == 0x7f {
+		if r < 0x20 || (r >= 0x7f && r <= 0x9f) || r == 0x2028 || r == 0x2029 {
 			return fmt.Errorf("%w: %s holds a control character", ErrInvalid, field)
 		}
 	}
