@@ -7,9 +7,15 @@ import (
 	"testing"
 )
 
-func reserveBody(product, customer string) map[string]any {
+// reserveBody is a reservation request from Seoul City Hall, or from the
+// latitude given.
+func reserveBody(product, customer string, lat ...float64) map[string]any {
+	l := 37.5665
+	if len(lat) > 0 {
+		l = lat[0]
+	}
 	return map[string]any{"productId": product, "customerId": customer,
-		"location": map[string]float64{"lat": 37.5665, "lon": 126.978}}
+		"location": map[string]float64{"lat": l, "lon": 126.978}}
 }
 
 func createProduct(t *testing.T, a *testAPI, id string, stock int) {

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tshop/tshop/internal/natstest"
+	nstest "github.com/tshop/tshop/internal/natstest"
 )
 
 // testAPI is one api process (its Main) running against a test's NATS.
@@ -136,9 +136,15 @@ func eventually(t *testing.T, timeout time.Duration, cond func() bool) {
 	}
 }
 
-// setup starts a NATS server and one api against it.
-func setup(t *testing.T) (*natstest.Server, *testAPI) {
+// natstest starts the test's NATS server.
+func natstest(t *testing.T) *nstest.Server {
 	t.Helper()
-	ns := natstest.Start(t)
+	return nstest.Start(t)
+}
+
+// setup starts a NATS server and one api against it.
+func setup(t *testing.T) (*nstest.Server, *testAPI) {
+	t.Helper()
+	ns := natstest(t)
 	return ns, startAPI(t, ns.URL(), nil)
 }
