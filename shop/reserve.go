@@ -134,7 +134,16 @@ func (s *Service) sameRequest(res Reserved, req ReserveRequest) (Reserved, error
 }
 
 func (s *Service) reserve(ctx context.Context, productID string, cmd domain.Reserve, keyed bool) (Reserved, error) {
-	res := s.submit(ctx, productID, &job{cmd: cmd, keyed: keyed})
+	var res result
+	if s.cfg.DisableGroupCommit {
+		var events []domain.Event
+		_, _, events, res.err = executeEvents[domain.Product](ctx, s, eventstore.Products, productID, cmd)
+		if res.err == nil {
+			res.event = events[0]
+		}
+	} else {
+		res = s.submit(ctx, productID, &job{cmd: cmd, keyed: keyed})
+	}
 	if res.err != nil {
 		return Reserved{}, res.err
 	}

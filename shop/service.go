@@ -28,6 +28,11 @@ type Config struct {
 	Logger *slog.Logger
 	// Hooks lets tests stop a command between its steps.
 	Hooks Hooks
+	// DisableGroupCommit makes every reservation load, decide and append
+	// on its own, retrying on conflict: the plain path group commit is
+	// measured against. Keyed reservations are then protected only by the
+	// check before they are held, so no deployment should set it.
+	DisableGroupCommit bool
 }
 
 // Hooks are called between the steps of multi-append commands; an error
@@ -105,30 +110,36 @@ func load[T aggregate[T]](ctx context.Context, es *eventstore.Store, k eventstor
 // conflict load and decide again. A command the aggregate has already seen
 // (no events) returns the state as it is.
 func execute[T aggregate[T]](ctx context.Context, s *Service, k eventstore.Kind, id string, cmd any) (T, uint64, error) {
+	state, seq, _, err := executeEvents[T](ctx, s, k, id, cmd)
+	return state, seq, err
+}
+
+// executeEvents is execute that also returns the events appended.
+func executeEvents[T aggregate[T]](ctx context.Context, s *Service, k eventstore.Kind, id string, cmd any) (T, uint64, []domain.Event, error) {
 	for attempt := 1; ; attempt++ {
 		state, seq, err := load[T](ctx, s.es, k, id)
 		if err != nil {
-			return state, 0, err
+			return state, 0, nil, err
 		}
 		events, err := state.Decide(cmd, s.now())
 		if err != nil || len(events) == 0 {
-			return state, seq, err
+			return state, seq, nil, err
 		}
 		for _, e := range events {
 			state = state.Evolve(e)
 		}
 		seq, err = s.es.Append(ctx, k, id, seq, "", events, state)
 		if err == nil {
-			return state, seq, nil
+			return state, seq, events, nil
 		}
 		if !errors.Is(err, eventstore.ErrConflict) {
-			return state, 0, err
+			return state, 0, nil, err
 		}
 		if attempt >= s.cfg.MaxAttempts {
-			return state, 0, fmt.Errorf("%s %s: %w", k, id, ErrBusy)
+			return state, 0, nil, fmt.Errorf("%s %s: %w", k, id, ErrBusy)
 		}
 		if err := backoff(ctx, attempt); err != nil {
-			return state, 0, err
+			return state, 0, nil, err
 		}
 	}
 }
