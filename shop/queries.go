@@ -70,7 +70,6 @@ func get[T aggregate[T]](ctx context.Context, s *Service, k eventstore.Kind, id 
 	return v, err
 }
 
-
 // Products returns every product, by id.
 func (s *Service) Products(ctx context.Context) ([]domain.Product, error) {
 	return all[domain.Product](ctx, s, eventstore.Products)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/tshop/tshop/domain"
@@ -93,6 +94,8 @@ const maxDepth = 16
 
 // checkDuplicateKeys refuses a body in which an object names a key twice
 // (encoding/json would silently keep the last), or that nests too deeply.
+// encoding/json matches keys to fields without regard to case, so keys that
+// differ only in case count as the same key.
 func checkDuplicateKeys(body []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	type frame struct {
@@ -114,6 +117,7 @@ func checkDuplicateKeys(body []byte) error {
 			top := &stack[n-1]
 			if top.key {
 				if k, ok := tok.(string); ok {
+					k = strings.ToLower(k)
 					if top.keys[k] {
 						return fmt.Errorf("%w: key %q appears twice", domain.ErrInvalid, k)
 					}
