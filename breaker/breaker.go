@@ -35,7 +35,8 @@ type Config struct {
 	Cooldown time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
-	// OnChange, when set, is called on every change of state.
+	// OnChange, when set, is called on every change of state, in order.
+	// It runs with the breaker locked and must not call the breaker.
 	OnChange func(from, to State)
 }
 
@@ -48,6 +49,10 @@ type Breaker struct {
 	failures int
 	openedAt time.Time
 	probing  bool
+	// gen counts the times the breaker opened; a call reports into the
+	// generation it was allowed in, and a report from an older one is
+	// stale (the breaker has judged the dependency since) and ignored.
+	gen uint64
 }
 
 // New returns a closed breaker.
@@ -76,23 +81,29 @@ func (b *Breaker) State() State {
 	return b.state
 }
 
-// RetryAfter is how long until the breaker lets a probe through.
+// RetryAfter is how long until the breaker lets a call through: the rest of
+// the cooldown while open, a whole cooldown while a probe is out, else 0.
 func (b *Breaker) RetryAfter() time.Duration {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.state != Open {
+	b.advance()
+	switch {
+	case b.state == Open:
+		return max(0, b.cfg.Cooldown-b.cfg.Now().Sub(b.openedAt))
+	case b.state == HalfOpen && b.probing:
 		return b.cfg.Cooldown
 	}
-	return max(0, b.cfg.Cooldown-b.cfg.Now().Sub(b.openedAt))
+	return 0
 }
 
 // Allow asks to make a call. It returns ErrOpen, or a function to report
-// the call's outcome with: failed is true when the dependency failed (not
-// when the call was refused for its own reasons).
+// the call's outcome with, once: failed is true when the dependency failed
+// (not when the call was refused for its own reasons).
 func (b *Breaker) Allow() (done func(failed bool), err error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.advance()
+	probe := false
 	switch b.state {
 	case Open:
 		return nil, ErrOpen
@@ -100,28 +111,42 @@ func (b *Breaker) Allow() (done func(failed bool), err error) {
 		if b.probing {
 			return nil, ErrOpen
 		}
-		b.probing = true
+		b.probing, probe = true, true
 	}
-	return b.report, nil
+	gen := b.gen
+	return func(failed bool) { b.report(gen, probe, failed) }, nil
 }
 
-func (b *Breaker) report(failed bool) {
+func (b *Breaker) report(gen uint64, probe, failed bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	probe := b.state == HalfOpen && b.probing
+	if gen != b.gen {
+		return
+	}
 	if probe {
 		b.probing = false
-	}
-	if !failed {
+		if failed {
+			b.open()
+			return
+		}
 		b.failures = 0
 		b.set(Closed)
 		return
 	}
-	b.failures++
-	if probe || b.failures >= b.cfg.Failures {
-		b.openedAt = b.cfg.Now()
-		b.set(Open)
+	if !failed {
+		b.failures = 0
+		return
 	}
+	if b.failures++; b.failures >= b.cfg.Failures && b.state == Closed {
+		b.open()
+	}
+}
+
+func (b *Breaker) open() {
+	b.gen++
+	b.failures = 0
+	b.openedAt = b.cfg.Now()
+	b.set(Open)
 }
 
 // advance moves an open breaker to half-open once its cooldown is over.

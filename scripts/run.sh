@@ -8,6 +8,11 @@ BIN=${BIN:-bin}
 DATA=data
 mkdir -p "$DATA"
 
+# Children run in their own session so that Ctrl-C reaches only this script,
+# which then stops them in order: the api first, NATS last.
+detach=()
+command -v setsid >/dev/null && detach=(setsid)
+
 pids=()
 stop() {
 	trap - INT TERM EXIT
@@ -18,7 +23,7 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-"$BIN/nats-server" -c nats.conf &
+"${detach[@]}" "$BIN/nats-server" -c nats.conf &
 pids+=($!)
 
 # Wait until the server accepts connections (bash alone, no curl needed).
@@ -27,7 +32,7 @@ for _ in $(seq 1 100); do
 	sleep 0.1
 done
 
-TSHOP_DEMO=1 "$BIN/api" &
+TSHOP_DEMO=1 "${detach[@]}" "$BIN/api" &
 pids+=($!)
 
 echo "Tshop is up: api on http://127.0.0.1:8088 (Ctrl-C stops it)" >&2

@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/tshop/tshop/domain"
@@ -94,8 +95,8 @@ const maxDepth = 16
 
 // checkDuplicateKeys refuses a body in which an object names a key twice
 // (encoding/json would silently keep the last), or that nests too deeply.
-// encoding/json matches keys to fields without regard to case, so keys that
-// differ only in case count as the same key.
+// encoding/json matches keys to fields under Unicode case folding ("ſtock"
+// fills stock), so keys that fold alike count as the same key.
 func checkDuplicateKeys(body []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	type frame struct {
@@ -117,7 +118,7 @@ func checkDuplicateKeys(body []byte) error {
 			top := &stack[n-1]
 			if top.key {
 				if k, ok := tok.(string); ok {
-					k = strings.ToLower(k)
+					k = foldKey(k)
 					if top.keys[k] {
 						return fmt.Errorf("%w: key %q appears twice", domain.ErrInvalid, k)
 					}
@@ -144,4 +145,19 @@ func checkDuplicateKeys(body []byte) error {
 			return fmt.Errorf("%w: the body nests deeper than %d levels", domain.ErrInvalid, maxDepth)
 		}
 	}
+}
+
+// foldKey maps every rune of k to the smallest rune of its case-folding
+// orbit, so two keys fold to the same string exactly when encoding/json
+// would take them for the same field name.
+func foldKey(k string) string {
+	var b strings.Builder
+	for _, r := range k {
+		m := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			m = min(m, f)
+		}
+		b.WriteRune(m)
+	}
+	return b.String()
 }

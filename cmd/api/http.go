@@ -7,10 +7,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/go-chi/chi/v5/middleware"
 	"github.com/google/uuid"
 
 	"github.com/tshop/tshop/breaker"
@@ -33,7 +33,7 @@ type api struct {
 
 func (a *api) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(middleware.Recoverer)
+	r.Use(a.recoverer)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusNotFound, "not-found", "no route "+r.URL.Path)
 	})
@@ -60,6 +60,23 @@ func (a *api) routes() http.Handler {
 	r.Post("/reservations/{id}/reject", a.handle(a.reject))
 	r.Post("/reservations/{id}/fulfill", a.handle(a.fulfill))
 	return r
+}
+
+// recoverer turns a panic in a handler into a logged 500 problem, so one bad
+// request cannot take the process down.
+func (a *api) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				a.log.Error("handler panicked", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				writeProblem(w, http.StatusInternalServerError, "internal", "")
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
 }
 
 // handle adapts a handler that returns an error, bounding its time and

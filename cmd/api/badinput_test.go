@@ -1,0 +1,384 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"mime"
+	"strings"
+	"testing"
+)
+
+// badCase is one hostile or malformed request and the problem it must get.
+type badCase struct {
+	name   string
+	method string
+	path   string   // "{rid}" stands for the existing reservation's id
+	header []string // name, value pairs sent on top of the harness's
+	body   any      // nil: no body (and no Content-Type); string: sent as is
+	status int
+	code   string
+}
+
+const (
+	inv      = "invalid-request"
+	notFound = "not-found"
+	conflict = "invalid-transition"
+	exists   = "already-exists"
+	media    = "unsupported-media-type"
+	tooLarge = "payload-too-large"
+
+	unknownRID = "0b5d2c1e-8f3a-4c6b-9d7e-1a2b3c4d5e6f"
+	rsv        = "/reservations/{rid}"
+	restockP   = "/products/galaxy-s26-256/restock"
+)
+
+// Bodies that would be valid but for what a case does to them, so that a
+// check that lets a case through shows up as a wrong status or a changed
+// state rather than passing by accident.
+const (
+	newProduct = `{"id":"p-new","name":"New phone","stock":1}`
+	newStore   = `{"id":"s-new","name":"New store","lat":37.5,"lon":127.0,"capacity":10}`
+	newRes     = `{"productId":"galaxy-s26-256","customerId":"c-2","location":{"lat":37.56,"lon":126.97}}`
+)
+
+func product(stock string) string { return `{"id":"p-new","name":"New phone","stock":` + stock + `}` }
+func productID(id string) string  { return `{"id":` + id + `,"name":"New phone","stock":1}` }
+func quantity(q string) string    { return `{"quantity":` + q + `}` }
+func status(s string) string      { return `{"status":` + s + `}` }
+func method(m string) string      { return `{"method":` + m + `}` }
+
+func store(lat, lon, capacity string) string {
+	return `{"id":"s-new","name":"New store","lat":` + lat + `,"lon":` + lon + `,"capacity":` + capacity + `}`
+}
+
+func reserveAt(location string) string {
+	return `{"productId":"galaxy-s26-256","customerId":"c-2","location":` + location + `}`
+}
+
+func reserveBy(productID, customerID string) string {
+	return `{"productId":` + productID + `,"customerId":` + customerID + `,"location":{"lat":37.56,"lon":126.97}}`
+}
+
+func nested(depth int, open, close string) string {
+	return `{"id":"p-new","name":"n","stock":1,"x":` + strings.Repeat(open, depth) + strings.Repeat(close, depth) + `}`
+}
+
+func badCases() []badCase {
+	g65 := strings.Repeat("g", 65)
+	huge := `{"id":"p-new","name":"` + strings.Repeat("a", 100<<10) + `","stock":1}`
+	plain := []string{"Content-Type", "text/plain"}
+	key := func(k string) []string { return []string{"Idempotency-Key", k} }
+	return []badCase{
+		// The shape of the body, on POST /products.
+		{"malformed JSON", "POST", "/products", nil, `{"id" "p-new"}`, 400, inv},
+		{"truncated JSON", "POST", "/products", nil, `{"id":"p-new","name":"n","stock":1`, 400, inv},
+		{"truncated in a string", "POST", "/products", nil, `{"id":"p-ne`, 400, inv},
+		{"empty body", "POST", "/products", nil, "", 400, inv},
+		{"whitespace body", "POST", "/products", nil, " \n\t ", 400, inv},
+		{"JSON null", "POST", "/products", nil, `null`, 400, inv},
+		{"JSON array", "POST", "/products", nil, `[` + newProduct + `]`, 400, inv},
+		{"JSON string", "POST", "/products", nil, `"p-new"`, 400, inv},
+		{"JSON number", "POST", "/products", nil, `42`, 400, inv},
+		{"JSON true", "POST", "/products", nil, `true`, 400, inv},
+		{"byte order mark", "POST", "/products", nil, "\xef\xbb\xbf" + newProduct, 400, inv},
+		{"unknown field", "POST", "/products", nil, `{"id":"p-new","name":"n","stock":1,"price":10}`, 400, inv},
+		{"duplicate key", "POST", "/products", nil, `{"id":"p-new","id":"p-two","name":"n","stock":1}`, 400, inv},
+		{"duplicate key spelt with an escape", "POST", "/products", nil, `{"id":"p-new","\u0069d":"p-two","name":"n","stock":1}`, 400, inv},
+		{"duplicate key differing in case", "POST", "/products", nil, `{"id":"galaxy-s26-256","name":"n","stock":1,"ID":"galaxy-s26-256"}`, 400, inv},
+		// encoding/json matches keys under Unicode simple folding, so "ſtock"
+		// (U+017F long s) lands in stock and overrides -1; checkDuplicateKeys
+		// compares strings.ToLower keys, which leaves "ſ" as it is.
+		{"BUG duplicate key differing by Unicode folding", "POST", "/products", nil, `{"id":"galaxy-s26-256","name":"n","stock":-1,"ſtock":1}`, 400, inv},
+		{"trailing garbage", "POST", "/products", nil, newProduct + ` x`, 400, inv},
+		{"trailing brace", "POST", "/products", nil, newProduct + `}`, 400, inv},
+		{"two objects", "POST", "/products", nil, newProduct + `{"id":"p-two"}`, 400, inv},
+		{"100 nested arrays", "POST", "/products", nil, nested(100, "[", "]"), 400, inv},
+		{"100 nested objects", "POST", "/products", nil, nested(100, `{"a":`, "}"), 400, inv},
+		{"body over 64KiB", "POST", "/products", nil, huge, 413, tooLarge},
+		{"invalid UTF-8 in a string", "POST", "/products", nil, "{\"id\":\"p-new\",\"name\":\"S26 \xff\xfe\",\"stock\":1}", 400, inv},
+		{"invalid UTF-8 between tokens", "POST", "/products", nil, "{\"id\":\"p-new\",\xc0\xaf\"name\":\"n\",\"stock\":1}", 400, inv},
+		// Content types.
+		{"text/plain", "POST", "/products", plain, newProduct, 415, media},
+		{"empty Content-Type", "POST", "/products", []string{"Content-Type", ""}, newProduct, 415, media},
+		{"no body and no Content-Type", "POST", "/products", nil, nil, 415, media},
+		{"form", "POST", "/products", []string{"Content-Type", "application/x-www-form-urlencoded"}, `id=p-new&name=n&stock=1`, 415, media},
+		{"multipart", "POST", "/products", []string{"Content-Type", "multipart/form-data; boundary=x"}, newProduct, 415, media},
+		{"malformed media type", "POST", "/products", []string{"Content-Type", "application/"}, newProduct, 415, media},
+		{"json-ish media type", "POST", "/products", []string{"Content-Type", "application/json-seq"}, newProduct, 415, media},
+		{"huge body as text/plain", "POST", "/products", plain, huge, 415, media},
+		// POST /products fields.
+		{"stock NaN", "POST", "/products", nil, product("NaN"), 400, inv},
+		{"stock Infinity", "POST", "/products", nil, product("Infinity"), 400, inv},
+		{"stock 1e400", "POST", "/products", nil, product("1e400"), 400, inv},
+		{"stock 99999999999999999999", "POST", "/products", nil, product("99999999999999999999"), 400, inv},
+		{"stock over MaxStock", "POST", "/products", nil, product("1000000001"), 400, inv},
+		{"stock negative", "POST", "/products", nil, product("-1"), 400, inv},
+		{"stock 1.5", "POST", "/products", nil, product("1.5"), 400, inv},
+		{"stock string", "POST", "/products", nil, product(`"5"`), 400, inv},
+		{"stock bool", "POST", "/products", nil, product("true"), 400, inv},
+		{"stock object", "POST", "/products", nil, product("{}"), 400, inv},
+		{"stock null", "POST", "/products", nil, product("null"), 400, inv},
+		{"stock missing", "POST", "/products", nil, `{"id":"p-new","name":"n"}`, 400, inv},
+		{"stock zero on an existing id", "POST", "/products", nil, `{"id":"galaxy-s26-256","name":"n","stock":0}`, 409, exists},
+		{"id number", "POST", "/products", nil, productID("7"), 400, inv},
+		{"id array", "POST", "/products", nil, productID(`["p-new"]`), 400, inv},
+		{"id null", "POST", "/products", nil, productID("null"), 400, inv},
+		{"id missing", "POST", "/products", nil, `{"name":"n","stock":1}`, 400, inv},
+		{"id empty", "POST", "/products", nil, productID(`""`), 400, inv},
+		{"id with a dot", "POST", "/products", nil, productID(`"galaxy.s26"`), 400, inv},
+		{"id with a space", "POST", "/products", nil, productID(`"galaxy s26"`), 400, inv},
+		{"id star", "POST", "/products", nil, productID(`"*"`), 400, inv},
+		{"id greater-than", "POST", "/products", nil, productID(`"galaxy>"`), 400, inv},
+		{"id unicode", "POST", "/products", nil, productID(`"갤럭시"`), 400, inv},
+		{"id NUL", "POST", "/products", nil, productID(`"p\u0000new"`), 400, inv},
+		{"id leading dash", "POST", "/products", nil, productID(`"-p"`), 400, inv},
+		{"id 65 chars", "POST", "/products", nil, productID(`"` + g65 + `"`), 400, inv},
+		{"name number", "POST", "/products", nil, `{"id":"p-new","name":5,"stock":1}`, 400, inv},
+		{"name missing", "POST", "/products", nil, `{"id":"p-new","stock":1}`, 400, inv},
+		{"name control char", "POST", "/products", nil, `{"id":"p-new","name":"S26\r\n","stock":1}`, 400, inv},
+		{"name 201 chars", "POST", "/products", nil, `{"id":"p-new","name":"` + strings.Repeat("갤", 201) + `","stock":1}`, 400, inv},
+		{"existing product", "POST", "/products", nil, `{"id":"galaxy-s26-256","name":"Galaxy S26 256GB","stock":5}`, 409, exists},
+		// POST /products/{id}/restock.
+		{"restock quantity zero", "POST", restockP, nil, quantity("0"), 400, inv},
+		{"restock quantity negative", "POST", restockP, nil, quantity("-3"), 400, inv},
+		{"restock quantity 1.5", "POST", restockP, nil, quantity("1.5"), 400, inv},
+		{"restock quantity string", "POST", restockP, nil, quantity(`"1"`), 400, inv},
+		{"restock quantity null", "POST", restockP, nil, quantity("null"), 400, inv},
+		{"restock quantity missing", "POST", restockP, nil, `{}`, 400, inv},
+		{"restock quantity 1e400", "POST", restockP, nil, quantity("1e400"), 400, inv},
+		{"restock quantity 99999999999999999999", "POST", restockP, nil, quantity("99999999999999999999"), 400, inv},
+		{"restock past MaxStock", "POST", restockP, nil, quantity("1000000000"), 400, inv},
+		{"restock unknown field", "POST", restockP, nil, `{"quantity":1,"qty":1}`, 400, inv},
+		{"restock array", "POST", restockP, nil, `[1]`, 400, inv},
+		{"restock text/plain", "POST", restockP, plain, quantity("1"), 415, media},
+		{"restock unknown product", "POST", "/products/no-such/restock", nil, quantity("1"), 404, notFound},
+		{"restock path id with a dot", "POST", "/products/galaxy.s26/restock", nil, quantity("1"), 400, inv},
+		{"restock path id star", "POST", "/products/*/restock", nil, quantity("1"), 400, inv},
+		{"restock path id empty", "POST", "/products//restock", nil, quantity("1"), 400, inv},
+		// Product ids in paths.
+		{"unknown product", "GET", "/products/no-such", nil, nil, 404, notFound},
+		{"path id with a dot", "GET", "/products/galaxy.s26", nil, nil, 400, inv},
+		{"path id with a space", "GET", "/products/galaxy%20s26", nil, nil, 400, inv},
+		{"path id star", "GET", "/products/*", nil, nil, 400, inv},
+		{"path id greater-than", "GET", "/products/%3E", nil, nil, 400, inv},
+		{"path id unicode", "GET", "/products/%EA%B0%A4%EB%9F%AD%EC%8B%9C", nil, nil, 400, inv},
+		{"path id invalid UTF-8", "GET", "/products/%FF", nil, nil, 400, inv},
+		{"path id NUL", "GET", "/products/a%00b", nil, nil, 400, inv},
+		{"path id encoded slash", "GET", "/products/a%2Fb", nil, nil, 400, inv},
+		{"path id 65 chars", "GET", "/products/" + g65, nil, nil, 400, inv},
+		// POST /stores.
+		{"store lat 91", "POST", "/stores", nil, store("91", "127", "10"), 400, inv},
+		{"store lat -90.5", "POST", "/stores", nil, store("-90.5", "127", "10"), 400, inv},
+		{"store lon 181", "POST", "/stores", nil, store("37.5", "181", "10"), 400, inv},
+		{"store lon -180.0001", "POST", "/stores", nil, store("37.5", "-180.0001", "10"), 400, inv},
+		{"store lat 1e400", "POST", "/stores", nil, store("1e400", "127", "10"), 400, inv},
+		{"store lat 99999999999999999999", "POST", "/stores", nil, store("99999999999999999999", "127", "10"), 400, inv},
+		{"store lat NaN", "POST", "/stores", nil, store("NaN", "127", "10"), 400, inv},
+		{"store lon -Infinity", "POST", "/stores", nil, store("37.5", "-Infinity", "10"), 400, inv},
+		{"store lat string", "POST", "/stores", nil, store(`"37.5"`, "127", "10"), 400, inv},
+		{"store lon null", "POST", "/stores", nil, store("37.5", "null", "10"), 400, inv},
+		{"store capacity 1.5", "POST", "/stores", nil, store("37.5", "127", "1.5"), 400, inv},
+		{"store capacity negative", "POST", "/stores", nil, store("37.5", "127", "-1"), 400, inv},
+		{"store capacity over max", "POST", "/stores", nil, store("37.5", "127", "10001"), 400, inv},
+		{"store capacity string", "POST", "/stores", nil, store("37.5", "127", `"10"`), 400, inv},
+		{"store lat missing", "POST", "/stores", nil, `{"id":"s-new","name":"n","lon":127,"capacity":10}`, 400, inv},
+		{"store lon missing", "POST", "/stores", nil, `{"id":"s-new","name":"n","lat":37.5,"capacity":10}`, 400, inv},
+		{"store capacity missing", "POST", "/stores", nil, `{"id":"s-new","name":"n","lat":37.5,"lon":127}`, 400, inv},
+		{"store id bad", "POST", "/stores", nil, `{"id":"s.new","name":"n","lat":37.5,"lon":127,"capacity":10}`, 400, inv},
+		{"store id number", "POST", "/stores", nil, `{"id":1,"name":"n","lat":37.5,"lon":127,"capacity":10}`, 400, inv},
+		{"store name missing", "POST", "/stores", nil, `{"id":"s-new","lat":37.5,"lon":127,"capacity":10}`, 400, inv},
+		{"store unknown field", "POST", "/stores", nil, strings.TrimSuffix(newStore, "}") + `,"address":"x"}`, 400, inv},
+		{"store JSON array", "POST", "/stores", nil, `[` + newStore + `]`, 400, inv},
+		{"store form", "POST", "/stores", []string{"Content-Type", "application/x-www-form-urlencoded"}, "id=s-new", 415, media},
+		{"existing store", "POST", "/stores", nil, `{"id":"gangnam-01","name":"n","lat":37.5,"lon":127,"capacity":10}`, 409, exists},
+		{"unknown store", "GET", "/stores/no-such", nil, nil, 404, notFound},
+		{"store path id with a dot", "GET", "/stores/a.b", nil, nil, 400, inv},
+		{"unknown store's reservations", "GET", "/stores/no-such/reservations", nil, nil, 404, notFound},
+		{"store's reservations bad id", "GET", "/stores/a%20b/reservations", nil, nil, 400, inv},
+		// POST /reservations.
+		{"reserve location missing", "POST", "/reservations", nil, `{"productId":"galaxy-s26-256","customerId":"c-2"}`, 400, inv},
+		{"reserve location null", "POST", "/reservations", nil, reserveAt("null"), 400, inv},
+		{"reserve location array", "POST", "/reservations", nil, reserveAt("[37.56,126.97]"), 400, inv},
+		{"reserve location string", "POST", "/reservations", nil, reserveAt(`"Seoul"`), 400, inv},
+		{"reserve location empty", "POST", "/reservations", nil, reserveAt("{}"), 400, inv},
+		{"reserve lat missing", "POST", "/reservations", nil, reserveAt(`{"lon":126.97}`), 400, inv},
+		{"reserve lon missing", "POST", "/reservations", nil, reserveAt(`{"lat":37.56}`), 400, inv},
+		{"reserve lat string", "POST", "/reservations", nil, reserveAt(`{"lat":"37.56","lon":126.97}`), 400, inv},
+		{"reserve lat 90.5", "POST", "/reservations", nil, reserveAt(`{"lat":90.5,"lon":126.97}`), 400, inv},
+		{"reserve lon -200", "POST", "/reservations", nil, reserveAt(`{"lat":37.56,"lon":-200}`), 400, inv},
+		{"reserve lat 1e400", "POST", "/reservations", nil, reserveAt(`{"lat":1e400,"lon":126.97}`), 400, inv},
+		{"reserve lon NaN", "POST", "/reservations", nil, reserveAt(`{"lat":37.56,"lon":NaN}`), 400, inv},
+		{"reserve location unknown field", "POST", "/reservations", nil, reserveAt(`{"lat":37.56,"lon":126.97,"alt":1}`), 400, inv},
+		{"reserve location duplicate key", "POST", "/reservations", nil, reserveAt(`{"lat":37.56,"lat":1,"lon":126.97}`), 400, inv},
+		{"reserve productId number", "POST", "/reservations", nil, reserveBy("1", `"c-2"`), 400, inv},
+		{"reserve productId missing", "POST", "/reservations", nil, `{"customerId":"c-2","location":{"lat":37.56,"lon":126.97}}`, 400, inv},
+		{"reserve productId with a dot", "POST", "/reservations", nil, reserveBy(`"galaxy.s26"`, `"c-2"`), 400, inv},
+		{"reserve productId wildcard", "POST", "/reservations", nil, reserveBy(`"galaxy>"`, `"c-2"`), 400, inv},
+		{"reserve customerId missing", "POST", "/reservations", nil, `{"productId":"galaxy-s26-256","location":{"lat":37.56,"lon":126.97}}`, 400, inv},
+		{"reserve customerId with a space", "POST", "/reservations", nil, reserveBy(`"galaxy-s26-256"`, `"c 2"`), 400, inv},
+		{"reserve customerId star", "POST", "/reservations", nil, reserveBy(`"galaxy-s26-256"`, `"*"`), 400, inv},
+		{"reserve customerId 65 chars", "POST", "/reservations", nil, reserveBy(`"galaxy-s26-256"`, `"`+g65+`"`), 400, inv},
+		{"reserve customerId bool", "POST", "/reservations", nil, reserveBy(`"galaxy-s26-256"`, `false`), 400, inv},
+		{"reserve unknown product", "POST", "/reservations", nil, reserveBy(`"no-such"`, `"c-2"`), 404, notFound},
+		{"reserve unknown field", "POST", "/reservations", nil, strings.TrimSuffix(newRes, "}") + `,"quantity":2}`, 400, inv},
+		{"reserve two objects", "POST", "/reservations", nil, newRes + newRes, 400, inv},
+		{"reserve text/plain", "POST", "/reservations", plain, newRes, 415, media},
+		{"reserve key with a space", "POST", "/reservations", key("a b"), newRes, 400, inv},
+		{"reserve key with a tab", "POST", "/reservations", key("a\tb"), newRes, 400, inv},
+		{"reserve key non-ASCII", "POST", "/reservations", key("키-1"), newRes, 400, inv},
+		{"reserve key 256 chars", "POST", "/reservations", key(strings.Repeat("k", 256)), newRes, 400, inv},
+		// PATCH /reservations/{id}.
+		{"patch status CANCELLING", "PATCH", rsv, nil, status(`"CANCELLING"`), 400, inv},
+		{"patch status lower case", "PATCH", rsv, nil, status(`"cancelled"`), 400, inv},
+		{"patch status padded", "PATCH", rsv, nil, status(`" CANCELLED"`), 400, inv},
+		{"patch status ACCEPTED", "PATCH", rsv, nil, status(`"ACCEPTED"`), 400, inv},
+		{"patch status FULFILLED", "PATCH", rsv, nil, status(`"FULFILLED"`), 400, inv},
+		{"patch status label 예약취소완료", "PATCH", rsv, nil, status(`"예약취소완료"`), 400, inv},
+		{"patch status label 예약신청", "PATCH", rsv, nil, status(`"예약신청"`), 400, inv},
+		{"patch status empty", "PATCH", rsv, nil, status(`""`), 400, inv},
+		{"patch status number", "PATCH", rsv, nil, status("4"), 400, inv},
+		{"patch status array", "PATCH", rsv, nil, status(`["CANCELLED"]`), 400, inv},
+		{"patch status null", "PATCH", rsv, nil, status("null"), 400, inv},
+		{"patch status missing", "PATCH", rsv, nil, `{}`, 400, inv},
+		{"patch unknown field", "PATCH", rsv, nil, `{"status":"CANCELLED","reason":"x"}`, 400, inv},
+		{"patch duplicate key", "PATCH", rsv, nil, `{"status":"CANCELLED","status":"CANCELLED"}`, 400, inv},
+		{"patch trailing object", "PATCH", rsv, nil, status(`"CANCELLED"`) + `{}`, 400, inv},
+		{"patch text/plain", "PATCH", rsv, plain, status(`"CANCELLED"`), 415, media},
+		{"patch no body", "PATCH", rsv, nil, nil, 415, media},
+		{"patch unknown reservation", "PATCH", "/reservations/" + unknownRID, nil, status(`"CANCELLED"`), 404, notFound},
+		// POST /reservations/{id}/reject.
+		{"reject storeId missing", "POST", rsv + "/reject", nil, `{"reason":"no staff"}`, 400, inv},
+		{"reject storeId number", "POST", rsv + "/reject", nil, `{"storeId":1,"reason":"no staff"}`, 400, inv},
+		{"reject storeId with a dot", "POST", rsv + "/reject", nil, `{"storeId":"gangnam.01","reason":"x"}`, 400, inv},
+		{"reject reason number", "POST", rsv + "/reject", nil, `{"storeId":"gangnam-01","reason":5}`, 400, inv},
+		{"reject reason 501 bytes", "POST", rsv + "/reject", nil, `{"storeId":"gangnam-01","reason":"` + strings.Repeat("r", 501) + `"}`, 400, inv},
+		{"reject reason control char", "POST", rsv + "/reject", nil, `{"storeId":"gangnam-01","reason":"a\u0007b"}`, 400, inv},
+		{"reject unknown field", "POST", rsv + "/reject", nil, `{"storeId":"gangnam-01","reason":"x","force":true}`, 400, inv},
+		{"reject a PLACED reservation", "POST", rsv + "/reject", nil, `{"storeId":"gangnam-01","reason":"x"}`, 409, conflict},
+		{"reject unknown reservation", "POST", "/reservations/" + unknownRID + "/reject", nil, `{"storeId":"gangnam-01","reason":"x"}`, 404, notFound},
+		// POST /reservations/{id}/fulfill.
+		{"fulfill method lower case", "POST", rsv + "/fulfill", nil, method(`"delivery"`), 400, inv},
+		{"fulfill method unknown", "POST", rsv + "/fulfill", nil, method(`"PICKUP"`), 400, inv},
+		{"fulfill method empty", "POST", rsv + "/fulfill", nil, method(`""`), 400, inv},
+		{"fulfill method number", "POST", rsv + "/fulfill", nil, method("1"), 400, inv},
+		{"fulfill method missing", "POST", rsv + "/fulfill", nil, `{}`, 400, inv},
+		{"fulfill empty body", "POST", rsv + "/fulfill", nil, "", 400, inv},
+		{"fulfill unknown field", "POST", rsv + "/fulfill", nil, `{"method":"DELIVERY","at":"now"}`, 400, inv},
+		{"fulfill a PLACED reservation", "POST", rsv + "/fulfill", nil, method(`"DELIVERY"`), 409, conflict},
+		{"fulfill unknown reservation", "POST", "/reservations/" + unknownRID + "/fulfill", nil, method(`"STORE_VISIT"`), 404, notFound},
+		// Reservation ids in paths.
+		{"reservation id not a UUID", "GET", "/reservations/not-a-uuid", nil, nil, 400, inv},
+		{"reservation id 35 chars", "GET", "/reservations/" + unknownRID[:35], nil, nil, 400, inv},
+		{"reservation id in braces", "GET", "/reservations/%7B" + unknownRID + "%7D", nil, nil, 400, inv},
+		{"reservation id urn form", "GET", "/reservations/urn:uuid:" + unknownRID, nil, nil, 400, inv},
+		{"reservation id without dashes", "GET", "/reservations/" + strings.ReplaceAll(unknownRID, "-", ""), nil, nil, 400, inv},
+		{"reservation id 65 chars", "GET", "/reservations/" + g65, nil, nil, 400, inv},
+		{"unknown reservation", "GET", "/reservations/" + unknownRID, nil, nil, 404, notFound},
+		{"unknown reservation's history", "GET", "/reservations/" + unknownRID + "/history", nil, nil, 404, notFound},
+		{"history bad id", "GET", "/reservations/*/history", nil, nil, 400, inv},
+		{"patch bad id", "PATCH", "/reservations/%7B" + unknownRID + "%7D", nil, status(`"CANCELLED"`), 400, inv},
+		{"reject bad id", "POST", "/reservations/" + unknownRID[:35] + "/reject", nil, `{"storeId":"gangnam-01"}`, 400, inv},
+		{"fulfill bad id", "POST", "/reservations/urn:uuid:" + unknownRID + "/fulfill", nil, method(`"DELIVERY"`), 400, inv},
+		// Routes and methods.
+		{"unknown route", "GET", "/nope", nil, nil, 404, notFound},
+		{"unknown sub-resource", "GET", "/products/galaxy-s26-256/stock", nil, nil, 404, notFound},
+		{"unknown action", "POST", rsv + "/approve", nil, `{}`, 404, notFound},
+		{"versioned prefix", "GET", "/api/v1/products", nil, nil, 404, notFound},
+		{"DELETE a product", "DELETE", "/products/galaxy-s26-256", nil, nil, 405, inv},
+		{"PUT a product", "PUT", "/products/galaxy-s26-256", nil, newProduct, 405, inv},
+		{"PATCH a product", "PATCH", "/products/galaxy-s26-256", nil, `{"stock":9}`, 405, inv},
+		{"GET restock", "GET", restockP, nil, nil, 405, inv},
+		{"PUT reservations", "PUT", "/reservations", nil, newRes, 405, inv},
+		{"DELETE a reservation", "DELETE", rsv, nil, nil, 405, inv},
+		{"POST to a store", "POST", "/stores/gangnam-01", nil, newStore, 405, inv},
+		{"DELETE stores", "DELETE", "/stores", nil, nil, 405, inv},
+	}
+}
+
+// TestBadInput sends hostile and malformed requests to an api holding one
+// product, one store and one reservation, and checks that each gets its
+// problem and that none changes anything.
+func TestBadInput(t *testing.T) {
+	_, a := setup(t)
+	mustStatus := func(r response, want int, what string) {
+		t.Helper()
+		if r.Status != want {
+			t.Fatalf("%s: %d %s", what, r.Status, r.Body)
+		}
+	}
+	mustStatus(a.do("POST", "/products", map[string]any{"id": "galaxy-s26-256", "name": "Galaxy S26 256GB", "stock": 5}), 201, "create product")
+	mustStatus(a.do("POST", "/stores", map[string]any{"id": "gangnam-01", "name": "T world Gangnam", "lat": 37.4979, "lon": 127.0276, "capacity": 50}), 201, "create store")
+	r := a.do("POST", "/reservations", newRes)
+	mustStatus(r, 201, "reserve")
+	var res reservationView
+	r.JSON(t, &res)
+	rid := res.ID.String()
+	before := a.do("GET", "/reservations/"+rid, nil)
+	mustStatus(before, 200, "get reservation")
+	storesBefore := a.do("GET", "/stores", nil)
+	mustStatus(storesBefore, 200, "list stores")
+
+	cases := badCases()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			path := strings.ReplaceAll(c.path, "{rid}", rid)
+			got := a.do(c.method, path, c.body, c.header...)
+			checkProblem(t, got, c.status, c.code)
+		})
+	}
+	t.Logf("%d bad requests", len(cases))
+
+	// Nothing changed.
+	var p productView
+	r = a.do("GET", "/products/galaxy-s26-256", nil)
+	mustStatus(r, 200, "get product")
+	r.JSON(t, &p)
+	if p.Stock != 4 || p.Reserved != 1 {
+		t.Errorf("product after bad input: %+v, want stock 4 reserved 1", p)
+	}
+	var ps []productView
+	a.do("GET", "/products", nil).JSON(t, &ps)
+	if len(ps) != 1 || ps[0] != p {
+		t.Errorf("products after bad input: %+v, want only %+v", ps, p)
+	}
+	var ss []storeView
+	storesAfter := a.do("GET", "/stores", nil)
+	storesAfter.JSON(t, &ss)
+	if len(ss) != 1 || ss[0].ID != "gangnam-01" || !bytes.Equal(storesAfter.Body, storesBefore.Body) {
+		t.Errorf("stores after bad input: %s, want %s", storesAfter.Body, storesBefore.Body)
+	}
+	after := a.do("GET", "/reservations/"+rid, nil)
+	if after.Status != 200 || !bytes.Equal(after.Body, before.Body) {
+		t.Errorf("reservation after bad input: %d %s, want %s", after.Status, after.Body, before.Body)
+	}
+}
+
+// checkProblem checks that r is an RFC 9457 problem with the wanted status
+// and code.
+func checkProblem(t *testing.T, r response, wantStatus int, wantCode string) {
+	t.Helper()
+	if r.Status >= 500 {
+		t.Errorf("server error %d: %s", r.Status, r.Body)
+	}
+	if r.Status != wantStatus {
+		t.Errorf("status %d, want %d; body %s", r.Status, wantStatus, r.Body)
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/problem+json" {
+		t.Errorf("Content-Type %q, want application/problem+json", r.Header.Get("Content-Type"))
+	}
+	var pb map[string]any
+	if err := json.Unmarshal(r.Body, &pb); err != nil {
+		t.Fatalf("body is not a JSON object: %v: %q", err, r.Body)
+	}
+	for _, k := range []string{"type", "title", "detail", "code"} {
+		if s, ok := pb[k].(string); !ok || s == "" {
+			t.Errorf("%s is %v, want a non-empty string; body %s", k, pb[k], r.Body)
+		}
+	}
+	if st, ok := pb["status"].(float64); !ok || int(st) != r.Status {
+		t.Errorf("status member %v, want %d", pb["status"], r.Status)
+	}
+	if pb["code"] != wantCode {
+		t.Errorf("code %v, want %q", pb["code"], wantCode)
+	}
+}
