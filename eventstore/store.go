@@ -33,6 +33,7 @@ type Config struct {
 // Store reads and appends aggregates' events on JetStream.
 type Store struct {
 	cfg     Config
+	nc      *nats.Conn
 	js      jetstream.JetStream
 	streams [len(kinds)]jetstream.Stream
 	log     *slog.Logger
@@ -62,17 +63,43 @@ func Open(ctx context.Context, nc *nats.Conn, cfg *Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
-	s := &Store{cfg: c, js: js, log: c.Logger}
+	s := &Store{cfg: c, nc: nc, js: js, log: c.Logger}
 	for _, k := range Kinds() {
-		ctx, cancel := context.WithTimeout(ctx, 5*c.Timeout)
-		st, err := js.CreateOrUpdateStream(ctx, s.streamConfig(k))
-		cancel()
+		st, err := s.ensureStream(ctx, k)
 		if err != nil {
 			return nil, fmt.Errorf("stream %s: %w", k.Stream(), classify(err))
 		}
 		s.streams[k] = st
 	}
 	return s, nil
+}
+
+// ensureStream creates kind's stream, or brings an existing one to this
+// version's configuration. It never changes an existing stream's replica
+// count: one process started with the wrong --replicas must not shrink or
+// grow a cluster's streams under all the others; that is an operator's
+// deliberate act.
+func (s *Store) ensureStream(ctx context.Context, k Kind) (jetstream.Stream, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*s.cfg.Timeout)
+	defer cancel()
+	want := s.streamConfig(k)
+	st, err := s.js.Stream(ctx, k.Stream())
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		st, err = s.js.CreateStream(ctx, want)
+		if !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			return st, err
+		}
+		// Another process created it first.
+		st, err = s.js.Stream(ctx, k.Stream())
+	}
+	if err != nil {
+		return nil, err
+	}
+	if have := st.CachedInfo().Config.Replicas; have != want.Replicas {
+		s.log.Warn("stream keeps its replica count", "stream", k.Stream(), "replicas", have, "configured", want.Replicas)
+		want.Replicas = have
+	}
+	return s.js.UpdateStream(ctx, want)
 }
 
 // streamConfig is the one place a stream's configuration is written.

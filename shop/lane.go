@@ -30,6 +30,9 @@ type lane struct {
 	state domain.Product
 	seq   uint64
 	fresh bool
+	// fromLeader asks the next load for the leader's answer: a refusal is
+	// decided only on the product as it surely is.
+	fromLeader bool
 }
 
 // job is one product command waiting in a lane.
@@ -145,14 +148,22 @@ func (l *lane) run(batch []*job) {
 	}
 	batch = live
 	for attempt := 1; len(batch) > 0; attempt++ {
-		loadedNow := false
+		// sure: the product was just read from the stream's leader, so a
+		// refusal decided on it is not an artifact of a stale cache or a
+		// lagging replica.
+		sure := false
 		if !l.fresh {
-			p, seq, err := load[domain.Product](ctx, l.s.es, eventstore.Products, l.id)
+			get := load[domain.Product]
+			if l.fromLeader {
+				get = loadFromLeader[domain.Product]
+			}
+			p, seq, err := get(ctx, l.s.es, eventstore.Products, l.id)
+			sure, l.fromLeader = l.fromLeader, false
 			if err != nil {
 				l.fail(batch, err)
 				return
 			}
-			l.state, l.seq, l.fresh, loadedNow = p, seq, true, true
+			l.state, l.seq, l.fresh = p, seq, true
 		}
 		var err error
 		if batch, err = l.dropReplays(ctx, batch); err != nil {
@@ -179,9 +190,9 @@ func (l *lane) run(batch []*job) {
 		}
 		// A refusal decided on a state this lane cached may be stale (a
 		// restock or a create by another process): decide again on the
-		// product as stored now, without appending anything first.
-		if len(refused) > 0 && !loadedNow {
-			l.fresh = false
+		// product as its leader has it, without appending anything first.
+		if len(refused) > 0 && !sure {
+			l.fresh, l.fromLeader = false, true
 			continue
 		}
 		for _, j := range refused {
@@ -247,7 +258,7 @@ func (l *lane) dropReplays(ctx context.Context, batch []*job) ([]*job, error) {
 	for _, j := range batch {
 		r, _ := j.reserve()
 		if j.keyed {
-			if _, seq, err := load[domain.Reservation](ctx, l.s.es, eventstore.Reservations, r.ReservationID.String()); err != nil {
+			if _, seq, err := loadFromLeader[domain.Reservation](ctx, l.s.es, eventstore.Reservations, r.ReservationID.String()); err != nil {
 				j.done <- result{err: err}
 				continue
 			} else if seq > 0 {

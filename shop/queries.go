@@ -65,6 +65,11 @@ func get[T aggregate[T]](ctx context.Context, s *Service, k eventstore.Kind, id 
 	}
 	v, seq, err := load[T](ctx, s.es, k, id)
 	if err == nil && seq == 0 {
+		// A follower may not have it yet: ask the leader before saying no,
+		// so a read right after a write never answers 404.
+		v, seq, err = loadFromLeader[T](ctx, s.es, k, id)
+	}
+	if err == nil && seq == 0 {
 		err = domain.ErrNotFound
 	}
 	return v, err

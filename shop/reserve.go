@@ -114,7 +114,7 @@ func (s *Service) Reserve(ctx context.Context, req ReserveRequest) (Reserved, er
 }
 
 func (s *Service) reserveKeyed(ctx context.Context, req ReserveRequest, cmd domain.Reserve) (Reserved, error) {
-	r, seq, err := load[domain.Reservation](ctx, s.es, eventstore.Reservations, cmd.ReservationID.String())
+	r, seq, err := loadFromLeader[domain.Reservation](ctx, s.es, eventstore.Reservations, cmd.ReservationID.String())
 	if err != nil {
 		return Reserved{}, err
 	}
@@ -148,7 +148,7 @@ func (s *Service) reserve(ctx context.Context, productID string, cmd domain.Rese
 		return Reserved{}, res.err
 	}
 	if res.replay {
-		r, _, err := load[domain.Reservation](ctx, s.es, eventstore.Reservations, cmd.ReservationID.String())
+		r, _, err := loadFromLeader[domain.Reservation](ctx, s.es, eventstore.Reservations, cmd.ReservationID.String())
 		return Reserved{Reservation: r, Replayed: true}, err
 	}
 	hold := res.event.(domain.StockReserved)

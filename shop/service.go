@@ -90,10 +90,20 @@ type aggregate[T any] interface {
 }
 
 // load returns an aggregate's current state and the sequence to expect; a
-// missing aggregate is its zero value at sequence 0.
+// missing aggregate is its zero value at sequence 0. On a replicated stream
+// it may be a moment stale, which costs an append a conflict and a retry.
 func load[T aggregate[T]](ctx context.Context, es *eventstore.Store, k eventstore.Kind, id string) (T, uint64, error) {
+	return stateOf[T](es.Last(ctx, k, id))
+}
+
+// loadFromLeader is load as the stream's leader has it: use it where a
+// stale answer would decide wrongly rather than conflict.
+func loadFromLeader[T aggregate[T]](ctx context.Context, es *eventstore.Store, k eventstore.Kind, id string) (T, uint64, error) {
+	return stateOf[T](es.LastFromLeader(ctx, k, id))
+}
+
+func stateOf[T aggregate[T]](m eventstore.Message, err error) (T, uint64, error) {
 	var state T
-	m, err := es.Last(ctx, k, id)
 	if errors.Is(err, eventstore.ErrNotFound) {
 		return state, 0, nil
 	}

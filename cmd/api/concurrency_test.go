@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+
+	nstest "github.com/tshop/tshop/internal/natstest"
 )
 
 // reserveBody is a reservation request from Seoul City Hall, or from the
@@ -96,5 +98,44 @@ func TestCancelRetriedConcurrently(t *testing.T) {
 	pl := checkInvariants(t, openStore(t, ns.URL()), "iphone-18-128")
 	if pl.Releases[res.ID] != 1 || pl.Product.Stock != 3 {
 		t.Fatalf("releases %d, stock %d; want 1 and 3", pl.Releases[res.ID], pl.Product.Stock)
+	}
+}
+
+// The same race on a 3-node cluster with R3 streams, through two api
+// instances on different nodes: conflicts there also come as 10164, and
+// loads may be answered by followers.
+func TestRaceForLastUnitsOnCluster(t *testing.T) {
+	c := nstest.StartCluster(t, 3)
+	apis := []*testAPI{
+		startAPI(t, c.Servers[0].URL(), nil, "--replicas", "3"),
+		startAPI(t, c.Servers[1].URL(), nil, "--replicas", "3"),
+	}
+	createProduct(t, apis[0], "galaxy-s26-256", 100)
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	var wg sync.WaitGroup
+	for i := range 500 {
+		wg.Go(func() {
+			r := apis[i%2].do("POST", "/reservations", reserveBody("galaxy-s26-256", fmt.Sprintf("c-%d", i)))
+			mu.Lock()
+			statuses[r.Status]++
+			mu.Unlock()
+			if r.Status == http.StatusCreated {
+				var res reservationView
+				r.JSON(t, &res)
+				// Read-your-writes through the other instance.
+				if g := apis[(i+1)%2].do("GET", "/reservations/"+res.ID.String(), nil); g.Status != http.StatusOK {
+					t.Errorf("GET right after 201: %d %s", g.Status, g.Body)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if statuses[http.StatusCreated] != 100 || statuses[http.StatusConflict] != 400 || len(statuses) != 2 {
+		t.Fatalf("statuses %v, want 100 x 201 and 400 x 409", statuses)
+	}
+	pl := checkInvariants(t, openStore(t, c.URL()), "galaxy-s26-256")
+	if len(pl.Holds) != 100 || pl.Product.Stock != 0 {
+		t.Fatalf("log holds %d units, stock %d; want 100 and 0", len(pl.Holds), pl.Product.Stock)
 	}
 }

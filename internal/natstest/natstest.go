@@ -26,6 +26,16 @@ type Server struct {
 // free port with its store under t.TempDir(), and stops it when t ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	s := &Server{t: t, opts: baseOptions(t)}
+	s.Restart()
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// baseOptions is nats.conf with a free client port, no monitoring port and a
+// store of the test's own.
+func baseOptions(t testing.TB) *server.Options {
+	t.Helper()
 	opts, err := server.ProcessConfigFile(confPath(t))
 	if err != nil {
 		t.Fatalf("load nats.conf: %v", err)
@@ -36,10 +46,7 @@ func Start(t testing.TB) *Server {
 	opts.StoreDir = t.TempDir()
 	opts.NoSigs = true
 	opts.NoLog = true
-	s := &Server{t: t, opts: opts}
-	s.Restart()
-	t.Cleanup(s.Stop)
-	return s
+	return opts
 }
 
 // URL is the client URL of the server.
