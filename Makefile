@@ -21,7 +21,7 @@ test:
 # Quick throughput figures against an embedded NATS server; the full
 # benchmark suite arrives with its own issue.
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 3s ./shop/
+	$(GO) test -run '^$$' -bench . -benchtime 3s ./shop/ ./cmd/api/
 
 clean:
 	rm -rf $(BIN)

@@ -15,7 +15,7 @@ import (
 
 // testAPI is one api process (its Main) running against a test's NATS.
 type testAPI struct {
-	t      *testing.T
+	t      testing.TB
 	URL    string
 	cancel context.CancelFunc
 	done   chan error
@@ -24,7 +24,7 @@ type testAPI struct {
 
 // startAPI runs the api's Main against the server at natsURL on a free
 // port, with extra flags and optional hooks set before it runs.
-func startAPI(t *testing.T, natsURL string, configure func(*Main), flags ...string) *testAPI {
+func startAPI(t testing.TB, natsURL string, configure func(*Main), flags ...string) *testAPI {
 	t.Helper()
 	args := append([]string{"--nats", natsURL, "--http", "127.0.0.1:0"}, flags...)
 	m, err := NewMain(args, io.Discard)

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	nstest "github.com/tshop/tshop/internal/natstest"
+)
+
+// benchClient keeps enough idle connections for 64 concurrent clients.
+var benchClient = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128, MaxConnsPerHost: 128}, Timeout: 30 * time.Second}
+
+// benchHTTP posts reservation bodies from 64 goroutines to url and reports
+// requests per second by status.
+func benchHTTP(b *testing.B, url string, body func(i int64) []byte) {
+	var n, created, conflict, other atomic.Int64
+	b.SetParallelism(max(1, 64/runtime.GOMAXPROCS(0)))
+	b.ResetTimer()
+	start := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			res, err := benchClient.Post(url, "application/json", bytes.NewReader(body(n.Add(1))))
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			switch res.StatusCode {
+			case http.StatusCreated:
+				created.Add(1)
+			case http.StatusConflict:
+				conflict.Add(1)
+			default:
+				other.Add(1)
+			}
+		}
+	})
+	secs := time.Since(start).Seconds()
+	b.ReportMetric(float64(created.Load())/secs, "201/s")
+	b.ReportMetric(float64(conflict.Load())/secs, "409/s")
+	b.ReportMetric(float64(other.Load()), "other")
+}
+
+func benchAPI(b *testing.B, products int) (*testAPI, []string) {
+	ns := nstest.Start(b)
+	a := startAPI(b, ns.URL(), nil)
+	ids := make([]string, products)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("phone-%04d", i)
+		res, err := benchClient.Post(a.URL+"/products", "application/json",
+			bytes.NewBufferString(fmt.Sprintf(`{"id":%q,"name":"Phone","stock":1000000000}`, ids[i])))
+		if err != nil || res.StatusCode != http.StatusCreated {
+			b.Fatalf("create product: %v %v", err, res)
+		}
+		res.Body.Close()
+	}
+	return a, ids
+}
+
+func reservationBody(product string, i int64) []byte {
+	return fmt.Appendf(nil, `{"productId":%q,"customerId":"c-%d","location":{"lat":37.56,"lon":126.97}}`, product, i)
+}
+
+// BenchmarkHTTPReserveHotProduct: every reservation on one product.
+func BenchmarkHTTPReserveHotProduct(b *testing.B) {
+	a, ids := benchAPI(b, 1)
+	benchHTTP(b, a.URL+"/reservations", func(i int64) []byte { return reservationBody(ids[0], i) })
+}
+
+// BenchmarkHTTPReserveManyProducts: reservations spread over 1,000 products.
+func BenchmarkHTTPReserveManyProducts(b *testing.B) {
+	a, ids := benchAPI(b, 1000)
+	benchHTTP(b, a.URL+"/reservations", func(i int64) []byte { return reservationBody(ids[rand.IntN(len(ids))], i) })
+}
+
+// BenchmarkHTTPCeiling: a chi handler that decodes and encodes the same
+// JSON and nothing else, the most any JSON API can do on this machine.
+func BenchmarkHTTPCeiling(b *testing.B) {
+	r := chi.NewRouter()
+	r.Post("/reservations", func(w http.ResponseWriter, r *http.Request) {
+		var v createReservationBody
+		if err := json.NewDecoder(r.Body).Decode(&v); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		_ = json.NewEncoder(w).Encode(v)
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := &http.Server{Handler: r}
+	go srv.Serve(ln)
+	b.Cleanup(func() { srv.Close() })
+	benchHTTP(b, "http://"+ln.Addr().String()+"/reservations", func(i int64) []byte { return reservationBody("phone-0000", i) })
+}
