@@ -19,7 +19,8 @@ type Delivery struct {
 }
 
 // RetryLater, returned by a handler, puts the message back to be delivered
-// again after the given delay, without counting as a failure.
+// again after the given delay. It is not a failure, so it never parks the
+// message, but the delivery counts towards Attempt like any other.
 type RetryLater time.Duration
 
 func (r RetryLater) Error() string { return fmt.Sprintf("retry in %s", time.Duration(r)) }
@@ -33,8 +34,8 @@ type ConsumerConfig struct {
 	Kind    Kind
 	// Workers is how many handlers run at once in this process. Default 8.
 	Workers int
-	// MaxAttempts parks a message (logged, never delivered again) after
-	// that many failed attempts. Default 10.
+	// MaxAttempts parks a message (logged, never delivered again) when its
+	// handler fails on or after that many deliveries. Default 10.
 	MaxAttempts int
 	// AckWait is how long a delivered message may go unacked before it is
 	// delivered again, to this process or another. Default 30 seconds.
@@ -42,8 +43,8 @@ type ConsumerConfig struct {
 }
 
 // Handler processes one delivery. nil acks it; RetryLater redelivers it
-// after a delay; any other error redelivers it with backoff until
-// MaxAttempts, then parks it.
+// after a delay; any other error redelivers it with backoff, or parks it
+// from the MaxAttempts-th delivery on.
 type Handler func(context.Context, Delivery) error
 
 // Consume creates or joins the durable consumer cfg names and runs h on each
@@ -86,6 +87,9 @@ func (s *Store) Consume(ctx context.Context, cfg ConsumerConfig, h Handler) erro
 		select {
 		case work <- msg:
 		case <-ctx.Done():
+			// Shutting down: hand it to another process now rather
+			// than after AckWait.
+			_ = msg.Nak()
 		}
 	}, jetstream.PullMaxMessages(256))
 	if err != nil {
@@ -94,8 +98,14 @@ func (s *Store) Consume(ctx context.Context, cfg ConsumerConfig, h Handler) erro
 		return fmt.Errorf("consume %s: %w", cfg.Durable, classify(err))
 	}
 	<-ctx.Done()
+	// Drain flushes the connection, which waits its own 10 seconds when
+	// NATS is gone: bound it by the store's timeout.
 	cc.Drain()
-	<-cc.Closed()
+	select {
+	case <-cc.Closed():
+	case <-time.After(s.cfg.Timeout):
+		cc.Stop()
+	}
 	close(work)
 	wg.Wait()
 	return nil
