@@ -2,6 +2,7 @@ package shop
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -101,4 +102,46 @@ func all[T aggregate[T]](ctx context.Context, s *Service, k eventstore.Kind) ([]
 		out = append(out, v)
 	}
 	return out, nil
+}
+
+// StoreReservations returns the open reservations a store holds, oldest
+// first.
+func (s *Service) StoreReservations(ctx context.Context, storeID string) ([]domain.Reservation, error) {
+	st, err := s.Store(ctx, storeID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]domain.Reservation, 0, len(st.Holding))
+	for _, id := range st.Holding {
+		r, err := s.Reservation(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// Recorded is one event as the log recorded it.
+type Recorded struct {
+	Event domain.Event
+	// Seq is the position of the event's message in its stream.
+	Seq uint64
+	// At is when the log stored it.
+	At time.Time
+}
+
+// History returns a reservation's events in the order they happened.
+func (s *Service) History(ctx context.Context, id uuid.UUID) ([]Recorded, error) {
+	if _, err := s.Reservation(ctx, id); err != nil {
+		return nil, err
+	}
+	var out []Recorded
+	err := s.es.Scan(ctx, eventstore.Reservations, id.String(), 1, func(m eventstore.Message) error {
+		for _, e := range m.Events {
+			out = append(out, Recorded{Event: e, Seq: m.Seq, At: m.Time})
+		}
+		return nil
+	})
+	return out, err
 }

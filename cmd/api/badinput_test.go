@@ -86,8 +86,7 @@ func badCases() []badCase {
 		{"duplicate key spelt with an escape", "POST", "/products", nil, `{"id":"p-new","\u0069d":"p-two","name":"n","stock":1}`, 400, inv},
 		{"duplicate key differing in case", "POST", "/products", nil, `{"id":"galaxy-s26-256","name":"n","stock":1,"ID":"galaxy-s26-256"}`, 400, inv},
 		// encoding/json matches keys under Unicode simple folding, so "ſtock"
-		// (U+017F long s) lands in stock and overrides -1; checkDuplicateKeys
-		// compares strings.ToLower keys, which leaves "ſ" as it is.
+		// (U+017F long s) would land in stock and override the -1.
 		{"duplicate key differing by Unicode folding", "POST", "/products", nil, `{"id":"galaxy-s26-256","name":"n","stock":-1,"ſtock":1}`, 400, inv},
 		{"trailing garbage", "POST", "/products", nil, newProduct + ` x`, 400, inv},
 		{"trailing brace", "POST", "/products", nil, newProduct + `}`, 400, inv},

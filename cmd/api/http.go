@@ -103,6 +103,16 @@ func (a *api) call(fn func() error) error {
 	return err
 }
 
+// guarded is call for a function that returns a value.
+func guarded[T any](a *api, fn func() (T, error)) (T, error) {
+	var v T
+	err := a.call(func() (err error) {
+		v, err = fn()
+		return err
+	})
+	return v, err
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")

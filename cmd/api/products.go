@@ -25,11 +25,7 @@ func (a *api) createProduct(w http.ResponseWriter, r *http.Request) error {
 	if err := cmd.Validate(); err != nil {
 		return err
 	}
-	var p domain.Product
-	err := a.call(func() (err error) {
-		p, err = a.svc.CreateProduct(r.Context(), cmd)
-		return err
-	})
+	p, err := guarded(a, func() (domain.Product, error) { return a.svc.CreateProduct(r.Context(), cmd) })
 	if err != nil {
 		return err
 	}
@@ -56,11 +52,7 @@ func (a *api) restock(w http.ResponseWriter, r *http.Request) error {
 	if err := cmd.Validate(); err != nil {
 		return err
 	}
-	var p domain.Product
-	err = a.call(func() (err error) {
-		p, err = a.svc.Restock(r.Context(), id, cmd)
-		return err
-	})
+	p, err := guarded(a, func() (domain.Product, error) { return a.svc.Restock(r.Context(), id, cmd) })
 	if err != nil {
 		return err
 	}
@@ -73,11 +65,7 @@ func (a *api) getProduct(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var p domain.Product
-	err = a.call(func() (err error) {
-		p, err = a.svc.Product(r.Context(), id)
-		return err
-	})
+	p, err := guarded(a, func() (domain.Product, error) { return a.svc.Product(r.Context(), id) })
 	if err != nil {
 		return err
 	}
@@ -86,25 +74,19 @@ func (a *api) getProduct(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *api) listProducts(w http.ResponseWriter, r *http.Request) error {
-	var views []productView
-	err := a.call(func() error {
-		ps, err := a.svc.Products(r.Context())
-		for _, p := range ps {
-			views = append(views, viewProduct(p))
-		}
-		return err
-	})
+	ps, err := guarded(a, func() ([]domain.Product, error) { return a.svc.Products(r.Context()) })
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, nonNil(views))
+	writeJSON(w, http.StatusOK, views(ps, viewProduct))
 	return nil
 }
 
-// nonNil makes an empty list encode as [] rather than null.
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
+// views maps a list to its views; an empty list encodes as [], not null.
+func views[T, V any](list []T, view func(T) V) []V {
+	out := make([]V, len(list))
+	for i, v := range list {
+		out[i] = view(v)
 	}
-	return s
+	return out
 }

@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	"github.com/tshop/tshop/domain"
-	"github.com/tshop/tshop/eventstore"
 	"github.com/tshop/tshop/shop"
 )
 
@@ -41,11 +40,7 @@ func (a *api) createReservation(w http.ResponseWriter, r *http.Request) error {
 	if err := req.Location.Validate(); err != nil {
 		return err
 	}
-	var res shop.Reserved
-	err := a.call(func() (err error) {
-		res, err = a.svc.Reserve(r.Context(), req)
-		return err
-	})
+	res, err := guarded(a, func() (shop.Reserved, error) { return a.svc.Reserve(r.Context(), req) })
 	if err != nil {
 		return err
 	}
@@ -62,11 +57,7 @@ func (a *api) getReservation(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var res domain.Reservation
-	err = a.call(func() (err error) {
-		res, err = a.svc.Reservation(r.Context(), id)
-		return err
-	})
+	res, err := guarded(a, func() (domain.Reservation, error) { return a.svc.Reservation(r.Context(), id) })
 	if err != nil {
 		return err
 	}
@@ -79,22 +70,11 @@ func (a *api) history(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var entries []historyEntry
-	err = a.call(func() error {
-		if _, err := a.svc.Reservation(r.Context(), id); err != nil {
-			return err
-		}
-		return a.es.Scan(r.Context(), eventstore.Reservations, id.String(), 1, func(m eventstore.Message) error {
-			for _, e := range m.Events {
-				entries = append(entries, historyEntry{Type: e.EventType(), At: m.Time, Seq: m.Seq, Data: e})
-			}
-			return nil
-		})
-	})
+	events, err := guarded(a, func() ([]shop.Recorded, error) { return a.svc.History(r.Context(), id) })
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, nonNil(entries))
+	writeJSON(w, http.StatusOK, views(events, viewHistory))
 	return nil
 }
 
@@ -114,11 +94,7 @@ func (a *api) patchReservation(w http.ResponseWriter, r *http.Request) error {
 	if b.Status == nil || (*b.Status != string(domain.StatusCancelled) && *b.Status != domain.StatusCancelling.Label()) {
 		return fmt.Errorf("%w: status must be %q (or %q)", domain.ErrInvalid, domain.StatusCancelled, domain.StatusCancelling.Label())
 	}
-	var res domain.Reservation
-	err = a.call(func() (err error) {
-		res, err = a.svc.Cancel(r.Context(), id)
-		return err
-	})
+	res, err := guarded(a, func() (domain.Reservation, error) { return a.svc.Cancel(r.Context(), id) })
 	if err != nil {
 		return err
 	}
@@ -144,10 +120,8 @@ func (a *api) reject(w http.ResponseWriter, r *http.Request) error {
 	if len(b.Reason) > domain.MaxReasonLen {
 		return fmt.Errorf("%w: reason is longer than %d bytes", domain.ErrInvalid, domain.MaxReasonLen)
 	}
-	var res domain.Reservation
-	err = a.call(func() (err error) {
-		res, err = a.svc.Reject(r.Context(), id, domain.Reject{StoreID: b.StoreID, Reason: b.Reason})
-		return err
+	res, err := guarded(a, func() (domain.Reservation, error) {
+		return a.svc.Reject(r.Context(), id, domain.Reject{StoreID: b.StoreID, Reason: b.Reason})
 	})
 	if err != nil {
 		return err
@@ -171,11 +145,7 @@ func (a *api) fulfill(w http.ResponseWriter, r *http.Request) error {
 	if m != domain.Delivery && m != domain.StoreVisit {
 		return fmt.Errorf("%w: method must be %s or %s", domain.ErrInvalid, domain.Delivery, domain.StoreVisit)
 	}
-	var res domain.Reservation
-	err = a.call(func() (err error) {
-		res, err = a.svc.Fulfil(r.Context(), id, domain.Fulfil{Method: m})
-		return err
-	})
+	res, err := guarded(a, func() (domain.Reservation, error) { return a.svc.Fulfil(r.Context(), id, domain.Fulfil{Method: m}) })
 	if err != nil {
 		return err
 	}

@@ -27,11 +27,7 @@ func (a *api) createStore(w http.ResponseWriter, r *http.Request) error {
 	if err := cmd.Validate(); err != nil {
 		return err
 	}
-	var s domain.Store
-	err := a.call(func() (err error) {
-		s, err = a.svc.RegisterStore(r.Context(), cmd)
-		return err
-	})
+	s, err := guarded(a, func() (domain.Store, error) { return a.svc.RegisterStore(r.Context(), cmd) })
 	if err != nil {
 		return err
 	}
@@ -45,11 +41,7 @@ func (a *api) getStore(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var s domain.Store
-	err = a.call(func() (err error) {
-		s, err = a.svc.Store(r.Context(), id)
-		return err
-	})
+	s, err := guarded(a, func() (domain.Store, error) { return a.svc.Store(r.Context(), id) })
 	if err != nil {
 		return err
 	}
@@ -58,18 +50,11 @@ func (a *api) getStore(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *api) listStores(w http.ResponseWriter, r *http.Request) error {
-	var views []storeView
-	err := a.call(func() error {
-		ss, err := a.svc.Stores(r.Context())
-		for _, s := range ss {
-			views = append(views, viewStore(s))
-		}
-		return err
-	})
+	ss, err := guarded(a, func() ([]domain.Store, error) { return a.svc.Stores(r.Context()) })
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, nonNil(views))
+	writeJSON(w, http.StatusOK, views(ss, viewStore))
 	return nil
 }
 
@@ -78,24 +63,10 @@ func (a *api) storeReservations(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var views []reservationView
-	err = a.call(func() error {
-		s, err := a.svc.Store(r.Context(), id)
-		if err != nil {
-			return err
-		}
-		for _, rid := range s.Holding {
-			res, err := a.svc.Reservation(r.Context(), rid)
-			if err != nil {
-				return err
-			}
-			views = append(views, viewReservation(res))
-		}
-		return nil
-	})
+	held, err := guarded(a, func() ([]domain.Reservation, error) { return a.svc.StoreReservations(r.Context(), id) })
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, nonNil(views))
+	writeJSON(w, http.StatusOK, views(held, viewReservation))
 	return nil
 }

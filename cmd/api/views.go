@@ -6,6 +6,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tshop/tshop/domain"
+	"github.com/tshop/tshop/shop"
 )
 
 // productView is a product as the api shows it.
@@ -65,4 +66,8 @@ type historyEntry struct {
 	At   time.Time    `json:"at"`
 	Seq  uint64       `json:"seq"`
 	Data domain.Event `json:"data"`
+}
+
+func viewHistory(e shop.Recorded) historyEntry {
+	return historyEntry{Type: e.Event.EventType(), At: e.At, Seq: e.Seq, Data: e.Event}
 }
