@@ -5,12 +5,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"time"
 )
 
 // Event is a fact that happened to one aggregate. Its type name is explicit
 // and stable: an event stored once must decode forever.
 type Event interface {
 	EventType() string
+	// AggregateID is the id of the product, store or reservation the
+	// event happened to.
+	AggregateID() string
+	// OccurredAt is when the command that caused the event was decided.
+	OccurredAt() time.Time
 }
 
 // events maps each stable type name to the decoder of its data.

@@ -87,6 +87,16 @@ func (ProductRestocked) EventType() string { return "ProductRestocked" }
 func (StockReserved) EventType() string    { return "StockReserved" }
 func (StockReleased) EventType() string    { return "StockReleased" }
 
+func (e ProductCreated) AggregateID() string   { return e.ProductID }
+func (e ProductRestocked) AggregateID() string { return e.ProductID }
+func (e StockReserved) AggregateID() string    { return e.ProductID }
+func (e StockReleased) AggregateID() string    { return e.ProductID }
+
+func (e ProductCreated) OccurredAt() time.Time   { return e.At }
+func (e ProductRestocked) OccurredAt() time.Time { return e.At }
+func (e StockReserved) OccurredAt() time.Time    { return e.At }
+func (e StockReleased) OccurredAt() time.Time    { return e.At }
+
 // Validate checks a CreateProduct before any state is consulted.
 func (c CreateProduct) Validate() error {
 	if err := ValidateID("id", c.ID); err != nil {

@@ -130,6 +130,22 @@ func (StockRestored) EventType() string        { return "StockRestored" }
 func (StoreReleased) EventType() string        { return "StoreReleased" }
 func (ReservationFulfilled) EventType() string { return "ReservationFulfilled" }
 
+func (e ReservationPlaced) AggregateID() string    { return e.ReservationID.String() }
+func (e ReservationAccepted) AggregateID() string  { return e.ReservationID.String() }
+func (e ReservationRejected) AggregateID() string  { return e.ReservationID.String() }
+func (e CancelRequested) AggregateID() string      { return e.ReservationID.String() }
+func (e StockRestored) AggregateID() string        { return e.ReservationID.String() }
+func (e StoreReleased) AggregateID() string        { return e.ReservationID.String() }
+func (e ReservationFulfilled) AggregateID() string { return e.ReservationID.String() }
+
+func (e ReservationPlaced) OccurredAt() time.Time    { return e.At }
+func (e ReservationAccepted) OccurredAt() time.Time  { return e.At }
+func (e ReservationRejected) OccurredAt() time.Time  { return e.At }
+func (e CancelRequested) OccurredAt() time.Time      { return e.At }
+func (e StockRestored) OccurredAt() time.Time        { return e.At }
+func (e StoreReleased) OccurredAt() time.Time        { return e.At }
+func (e ReservationFulfilled) OccurredAt() time.Time { return e.At }
+
 // MaxReasonLen bounds a rejection reason, in bytes.
 const MaxReasonLen = 500
 
@@ -168,10 +184,7 @@ func (r Reservation) Decide(cmd any, now time.Time) ([]Event, error) {
 		}
 		return []Event{ReservationAccepted{ReservationID: r.ID, StoreID: c.StoreID, DistanceKm: c.DistanceKm, At: now}}, nil
 	case Reject:
-		if err := ValidateID("storeId", c.StoreID); err != nil {
-			return nil, err
-		}
-		if err := validateReason(c.Reason); err != nil {
+		if err := c.Validate(); err != nil {
 			return nil, err
 		}
 		if r.Status != StatusAccepted || r.StoreID != c.StoreID {
@@ -203,8 +216,8 @@ func (r Reservation) Decide(cmd any, now time.Time) ([]Event, error) {
 		}
 		return []Event{StoreReleased{ReservationID: r.ID, StoreID: r.StoreID, At: now}}, nil
 	case Fulfil:
-		if c.Method != Delivery && c.Method != StoreVisit {
-			return nil, fmt.Errorf("%w: method must be %s or %s", ErrInvalid, Delivery, StoreVisit)
+		if err := c.Validate(); err != nil {
+			return nil, err
 		}
 		if r.Status != StatusAccepted {
 			return nil, r.forbid("fulfil")
@@ -212,6 +225,22 @@ func (r Reservation) Decide(cmd any, now time.Time) ([]Event, error) {
 		return []Event{ReservationFulfilled{ReservationID: r.ID, Method: c.Method, At: now}}, nil
 	}
 	return nil, fmt.Errorf("%w: reservation does not take %T", ErrInvalid, cmd)
+}
+
+// Validate checks a Reject before any state is consulted.
+func (c Reject) Validate() error {
+	if err := ValidateID("storeId", c.StoreID); err != nil {
+		return err
+	}
+	return validateReason(c.Reason)
+}
+
+// Validate checks a Fulfil before any state is consulted.
+func (c Fulfil) Validate() error {
+	if c.Method != Delivery && c.Method != StoreVisit {
+		return fmt.Errorf("%w: method must be %s or %s", ErrInvalid, Delivery, StoreVisit)
+	}
+	return nil
 }
 
 // validateHold checks that a hold names a reservation that can be placed.

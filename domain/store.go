@@ -101,6 +101,18 @@ func (StoreResumed) EventType() string      { return "StoreResumed" }
 func (StoreSlotTaken) EventType() string    { return "StoreSlotTaken" }
 func (StoreSlotReleased) EventType() string { return "StoreSlotReleased" }
 
+func (e StoreRegistered) AggregateID() string   { return e.StoreID }
+func (e StorePaused) AggregateID() string       { return e.StoreID }
+func (e StoreResumed) AggregateID() string      { return e.StoreID }
+func (e StoreSlotTaken) AggregateID() string    { return e.StoreID }
+func (e StoreSlotReleased) AggregateID() string { return e.StoreID }
+
+func (e StoreRegistered) OccurredAt() time.Time   { return e.At }
+func (e StorePaused) OccurredAt() time.Time       { return e.At }
+func (e StoreResumed) OccurredAt() time.Time      { return e.At }
+func (e StoreSlotTaken) OccurredAt() time.Time    { return e.At }
+func (e StoreSlotReleased) OccurredAt() time.Time { return e.At }
+
 // Validate checks a RegisterStore before any state is consulted.
 func (c RegisterStore) Validate() error {
 	if err := ValidateID("id", c.ID); err != nil {

@@ -20,7 +20,10 @@ type Message struct {
 	Time   time.Time
 	MsgID  string
 	Events []domain.Event
-	state  json.RawMessage
+	// Err is set, by Follow only, on a message that did not decode; its
+	// Events and state are then empty.
+	Err   error
+	state json.RawMessage
 }
 
 // State decodes the aggregate's state after this message into v.

@@ -147,6 +147,11 @@ func (s *Store) Last(ctx context.Context, k Kind, id string) (Message, error) {
 	ctx, cancel := s.withTimeout(ctx)
 	defer cancel()
 	raw, err := s.streams[k].GetLastMsgForSubject(ctx, k.Subject(id))
+	if errors.Is(err, nats.ErrNoResponders) {
+		// On a cluster the direct-get subscriptions of a new stream take
+		// a moment to reach every server; its leader answers meanwhile.
+		return s.LastFromLeader(ctx, k, id)
+	}
 	if err != nil {
 		return Message{}, fmt.Errorf("load %s %s: %w", k, id, classify(err))
 	}

@@ -40,7 +40,7 @@ func createProducts(b testing.TB, svc *shop.Service, n int) []string {
 	ids := make([]string, n)
 	for i := range ids {
 		ids[i] = fmt.Sprintf("phone-%04d", i)
-		if _, err := svc.CreateProduct(context.Background(), domain.CreateProduct{ID: ids[i], Name: "Phone", Stock: domain.MaxStock}); err != nil {
+		if _, _, err := svc.CreateProduct(context.Background(), domain.CreateProduct{ID: ids[i], Name: "Phone", Stock: domain.MaxStock}); err != nil {
 			b.Fatal(err)
 		}
 	}

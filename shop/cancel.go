@@ -26,10 +26,10 @@ var errFound = errors.New("found")
 // once no store holds it). A cancel of a reservation already cancelling
 // changes nothing; of a cancelled or fulfilled one it is
 // domain.ErrInvalidTransition.
-func (s *Service) Cancel(ctx context.Context, id uuid.UUID) (domain.Reservation, error) {
+func (s *Service) Cancel(ctx context.Context, id uuid.UUID) (domain.Reservation, Position, error) {
 	r, err := s.Reservation(ctx, id)
 	if err != nil {
-		return r, err
+		return r, nil, err
 	}
 	// A release of the unit can only follow the request in the product's
 	// log; note where the log ends now, for the canceller's search.
@@ -37,15 +37,19 @@ func (s *Service) Cancel(ctx context.Context, id uuid.UUID) (domain.Reservation,
 	if r.Status == domain.StatusPlaced || r.Status == domain.StatusAccepted {
 		m, err := s.es.Last(ctx, eventstore.Products, r.ProductID)
 		if err != nil {
-			return r, err
+			return r, nil, err
 		}
 		productSeq = m.Seq
 	}
-	r, _, err = execute[domain.Reservation](ctx, s, eventstore.Reservations, id.String(), domain.Cancel{ProductSeq: productSeq})
+	r, seq, err := execute[domain.Reservation](ctx, s, eventstore.Reservations, id.String(), domain.Cancel{ProductSeq: productSeq})
 	if err != nil {
-		return r, err
+		return r, nil, err
 	}
-	return s.restoreStock(ctx, r, false)
+	r, pos, err := s.restoreStock(ctx, r, false)
+	if pos == nil {
+		pos = at(eventstore.Reservations, seq)
+	}
+	return r, pos, err
 }
 
 // restoreStock gives a cancelling reservation's unit back and records it.
@@ -53,10 +57,14 @@ func (s *Service) Cancel(ctx context.Context, id uuid.UUID) (domain.Reservation,
 // stream stores it once however many processes try within its duplicate
 // window. search looks through the product's log for an earlier release
 // first, which the canceller does since it may come after that window.
-func (s *Service) restoreStock(ctx context.Context, r domain.Reservation, search bool) (domain.Reservation, error) {
+//
+// The position it returns names the release and its record, nil when there
+// was nothing to do.
+func (s *Service) restoreStock(ctx context.Context, r domain.Reservation, search bool) (domain.Reservation, Position, error) {
 	if r.Status != domain.StatusCancelling || r.StockRestored {
-		return r, nil
+		return r, nil, nil
 	}
+	pos := Position{}
 	released := false
 	if search {
 		err := s.es.Scan(ctx, eventstore.Products, r.ProductID, r.CancelProductSeq+1, func(m eventstore.Message) error {
@@ -68,23 +76,25 @@ func (s *Service) restoreStock(ctx context.Context, r domain.Reservation, search
 			return nil
 		})
 		if err != nil && !errors.Is(err, errFound) {
-			return r, err
+			return r, nil, err
 		}
 		released = errors.Is(err, errFound)
 	}
 	if !released {
 		res := s.submit(ctx, r.ProductID, &job{cmd: domain.Release{ReservationID: r.ID}, msgID: "release-" + r.ID.String()})
 		if res.err != nil {
-			return r, res.err
+			return r, nil, res.err
 		}
+		pos[eventstore.Products.Stream()] = res.seq
 		if h := s.cfg.Hooks.AfterRelease; h != nil {
 			if err := h(res.event.(domain.StockReleased)); err != nil {
-				return r, err
+				return r, nil, err
 			}
 		}
 	}
-	r, _, err := execute[domain.Reservation](ctx, s, eventstore.Reservations, r.ID.String(), domain.RecordStockRestored{})
-	return r, err
+	r, seq, err := execute[domain.Reservation](ctx, s, eventstore.Reservations, r.ID.String(), domain.RecordStockRestored{})
+	pos[eventstore.Reservations.Stream()] = seq
+	return r, pos, err
 }
 
 // finishCancels is the canceller's handler: for a cancel request a grace
@@ -102,7 +112,7 @@ func (s *Service) finishCancels(ctx context.Context, d eventstore.Delivery) erro
 		if err != nil {
 			return err
 		}
-		if _, err := s.restoreStock(ctx, r, true); err != nil {
+		if _, _, err := s.restoreStock(ctx, r, true); err != nil {
 			return err
 		}
 	}

@@ -41,6 +41,8 @@ type Reserved struct {
 	// Replayed is true when the reservation existed already under the
 	// request's Idempotency-Key and nothing new was reserved.
 	Replayed bool
+	// Position is where the reservation is in the log.
+	Position Position
 }
 
 // call is one keyed reservation in flight in this process.
@@ -95,7 +97,7 @@ func (s *Service) Reserve(ctx context.Context, req ReserveRequest) (Reserved, er
 		if c.err != nil {
 			return Reserved{}, c.err
 		}
-		return s.sameRequest(Reserved{Reservation: c.res.Reservation, Replayed: true}, req)
+		return s.sameRequest(Reserved{Reservation: c.res.Reservation, Replayed: true, Position: c.res.Position}, req)
 	}
 	c := &call{done: make(chan struct{})}
 	s.inflight[key] = c
@@ -119,7 +121,7 @@ func (s *Service) reserveKeyed(ctx context.Context, req ReserveRequest, cmd doma
 		return Reserved{}, err
 	}
 	if seq > 0 {
-		return Reserved{Reservation: r, Replayed: true}, nil
+		return Reserved{Reservation: r, Replayed: true, Position: at(eventstore.Reservations, seq)}, nil
 	}
 	return s.reserve(ctx, req.ProductID, cmd, true)
 }
@@ -148,8 +150,8 @@ func (s *Service) reserve(ctx context.Context, productID string, cmd domain.Rese
 		return Reserved{}, res.err
 	}
 	if res.replay {
-		r, _, err := loadFromLeader[domain.Reservation](ctx, s.es, eventstore.Reservations, cmd.ReservationID.String())
-		return Reserved{Reservation: r, Replayed: true}, err
+		r, seq, err := loadFromLeader[domain.Reservation](ctx, s.es, eventstore.Reservations, cmd.ReservationID.String())
+		return Reserved{Reservation: r, Replayed: true, Position: at(eventstore.Reservations, seq)}, err
 	}
 	hold := res.event.(domain.StockReserved)
 	if h := s.cfg.Hooks.AfterHold; h != nil {
@@ -157,28 +159,31 @@ func (s *Service) reserve(ctx context.Context, productID string, cmd domain.Rese
 			return Reserved{}, err
 		}
 	}
-	r, err := s.place(ctx, hold)
-	return Reserved{Reservation: r}, err
+	r, seq, err := s.place(ctx, hold)
+	return Reserved{Reservation: r, Position: Position{
+		eventstore.Reservations.Stream(): seq,
+		eventstore.Products.Stream():     res.seq,
+	}}, err
 }
 
 // place writes the reservation whose unit hold holds. Placing it again, from
 // this process or another, writes nothing and returns it as stored.
-func (s *Service) place(ctx context.Context, hold domain.StockReserved) (domain.Reservation, error) {
+func (s *Service) place(ctx context.Context, hold domain.StockReserved) (domain.Reservation, uint64, error) {
 	id := hold.ReservationID.String()
 	var r domain.Reservation
 	events, err := r.Decide(domain.Place{Hold: hold}, hold.At)
 	if err != nil {
-		return r, err
+		return r, 0, err
 	}
 	for _, e := range events {
 		r = r.Evolve(e)
 	}
-	_, err = s.es.Append(ctx, eventstore.Reservations, id, 0, "", events, r)
+	seq, err := s.es.Append(ctx, eventstore.Reservations, id, 0, "", events, r)
 	if errors.Is(err, eventstore.ErrConflict) {
 		// Placed already, and maybe moved on since: return it as it is.
-		r, _, err = load[domain.Reservation](ctx, s.es, eventstore.Reservations, id)
+		r, seq, err = loadFromLeader[domain.Reservation](ctx, s.es, eventstore.Reservations, id)
 	}
-	return r, err
+	return r, seq, err
 }
 
 // placeHeld is the placer's handler: it places every reservation held in a
@@ -196,7 +201,7 @@ func (s *Service) placeHeld(ctx context.Context, d eventstore.Delivery) error {
 		if seq > 0 {
 			continue
 		}
-		if _, err := s.place(ctx, hold); err != nil {
+		if _, _, err := s.place(ctx, hold); err != nil {
 			return err
 		}
 		s.log.Info("placed a reservation a crash left held", "reservation", hold.ReservationID, "subject", eventstore.Products.Subject(d.ID), "seq", d.Seq)

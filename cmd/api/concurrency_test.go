@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/tshop/tshop/eventstore"
 	nstest "github.com/tshop/tshop/internal/natstest"
 )
 
@@ -106,6 +107,8 @@ func TestCancelRetriedConcurrently(t *testing.T) {
 // loads may be answered by followers.
 func TestRaceForLastUnitsOnCluster(t *testing.T) {
 	c := nstest.StartCluster(t, 3)
+	startProjector(t, c.Servers[1].URL(), 3)
+	startProjector(t, c.Servers[2].URL(), 3)
 	apis := []*testAPI{
 		startAPI(t, c.Servers[0].URL(), nil, "--replicas", "3"),
 		startAPI(t, c.Servers[1].URL(), nil, "--replicas", "3"),
@@ -134,7 +137,13 @@ func TestRaceForLastUnitsOnCluster(t *testing.T) {
 	if statuses[http.StatusCreated] != 100 || statuses[http.StatusConflict] != 400 || len(statuses) != 2 {
 		t.Fatalf("statuses %v, want 100 x 201 and 400 x 409", statuses)
 	}
-	pl := checkInvariants(t, openStore(t, c.URL()), "galaxy-s26-256")
+	es := openStore(t, c.URL())
+	for _, k := range eventstore.Kinds() {
+		if r := streamReplicas(t, c.URL(), k.Stream()); r != 3 {
+			t.Errorf("stream %s has %d replicas, want 3", k.Stream(), r)
+		}
+	}
+	pl := checkInvariants(t, es, "galaxy-s26-256")
 	if len(pl.Holds) != 100 || pl.Product.Stock != 0 {
 		t.Fatalf("log holds %d units, stock %d; want 100 and 0", len(pl.Holds), pl.Product.Stock)
 	}

@@ -40,7 +40,7 @@ var demoStores = []domain.RegisterStore{
 func loadDemo(ctx context.Context, svc *shop.Service, log *slog.Logger) error {
 	created := 0
 	for _, p := range demoProducts {
-		_, err := svc.CreateProduct(ctx, p)
+		_, _, err := svc.CreateProduct(ctx, p)
 		switch {
 		case err == nil:
 			created++
@@ -49,7 +49,7 @@ func loadDemo(ctx context.Context, svc *shop.Service, log *slog.Logger) error {
 		}
 	}
 	for _, s := range demoStores {
-		_, err := svc.RegisterStore(ctx, s)
+		_, _, err := svc.RegisterStore(ctx, s)
 		switch {
 		case err == nil:
 			created++

@@ -5,10 +5,17 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/tshop/tshop/eventstore"
+	"github.com/tshop/tshop/projections"
 
 	nstest "github.com/tshop/tshop/internal/natstest"
 )
@@ -142,9 +149,68 @@ func natstest(t *testing.T) *nstest.Server {
 	return nstest.Start(t)
 }
 
-// setup starts a NATS server and one api against it.
+// setup starts a NATS server, one projector and one api against it.
 func setup(t *testing.T) (*nstest.Server, *testAPI) {
 	t.Helper()
 	ns := natstest(t)
+	startProjector(t, ns.URL())
 	return ns, startAPI(t, ns.URL(), nil)
+}
+
+// testProjector is one projector replica: a read model file of its own,
+// fed from the log, answering queries over NATS.
+type testProjector struct {
+	DB     *projections.DB
+	cancel context.CancelFunc
+	done   chan struct{}
+	once   sync.Once
+}
+
+// startProjector runs a projector replica against the server at natsURL
+// with its read model under t.TempDir().
+func startProjector(t testing.TB, natsURL string, replicas ...int) *testProjector {
+	t.Helper()
+	nc, err := nats.Connect(natsURL, nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cfg := &eventstore.Config{}
+	if len(replicas) > 0 {
+		cfg.Replicas = replicas[0]
+	}
+	es, err := eventstore.Open(ctx, nc, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := projections.Open(filepath.Join(t.TempDir(), "projector.db"), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &testProjector{DB: db, cancel: cancel, done: make(chan struct{})}
+	proj := projections.NewProjector(es, db, nil)
+	var wg sync.WaitGroup
+	wg.Go(func() { proj.Run(ctx) })
+	ready := make(chan struct{})
+	wg.Go(func() {
+		if err := projections.Serve(ctx, nc, db, projections.ServiceConfig{Lag: proj.Lag, Ready: func() { close(ready) }}); err != nil {
+			t.Errorf("serve queries: %v", err)
+		}
+	})
+	go func() { wg.Wait(); db.Close(); nc.Close(); close(p.done) }()
+	select {
+	case <-ready:
+	case <-p.done:
+		t.Fatal("projector stopped before it served")
+	}
+	t.Cleanup(p.Stop)
+	return p
+}
+
+// Stop stops the replica as a shutdown would.
+func (p *testProjector) Stop() {
+	p.once.Do(func() {
+		p.cancel()
+		<-p.done
+	})
 }

@@ -16,12 +16,14 @@ import (
 	"github.com/tshop/tshop/breaker"
 	"github.com/tshop/tshop/domain"
 	"github.com/tshop/tshop/eventstore"
+	"github.com/tshop/tshop/projections"
 	"github.com/tshop/tshop/shop"
 )
 
 // api serves the HTTP API over a shop.Service.
 type api struct {
 	svc     *shop.Service
+	views   *projections.Client
 	es      *eventstore.Store
 	breaker *breaker.Breaker
 	log     *slog.Logger
@@ -54,6 +56,7 @@ func (a *api) routes() http.Handler {
 	r.Get("/stores/{id}/reservations", a.handle(a.storeReservations))
 
 	r.Post("/reservations", a.handle(a.createReservation))
+	r.Get("/reservations", a.handle(a.listReservations))
 	r.Get("/reservations/{id}", a.handle(a.getReservation))
 	r.Get("/reservations/{id}/history", a.handle(a.history))
 	r.Patch("/reservations/{id}", a.handle(a.patchReservation))
@@ -100,17 +103,52 @@ func (a *api) call(fn func() error) error {
 	}
 	err = fn()
 	done(errors.Is(err, eventstore.ErrUnavailable) || errors.Is(err, context.DeadlineExceeded))
+	// A read model that is behind or has no replica running is not a NATS
+	// failure: it leaves the breaker as it is.
 	return err
 }
 
-// guarded is call for a function that returns a value.
-func guarded[T any](a *api, fn func() (T, error)) (T, error) {
+// query runs a read through the breaker and answers its view with 200.
+func query[T, V any](a *api, w http.ResponseWriter, fn func() (T, error), view func(T) V) error {
 	var v T
 	err := a.call(func() (err error) {
 		v, err = fn()
 		return err
 	})
-	return v, err
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, view(v))
+	return nil
+}
+
+// command runs a command through the breaker and answers its view with
+// status, naming where its events are in the log in the Tshop-Position
+// header: a read that passes it back as ?position= reflects them.
+func command[T, V any](a *api, w http.ResponseWriter, status int, fn func() (T, shop.Position, error), view func(T) V) error {
+	var v T
+	var pos shop.Position
+	err := a.call(func() (err error) {
+		v, pos, err = fn()
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Tshop-Position", formatPosition(pos))
+	writeJSON(w, status, view(v))
+	return nil
+}
+
+// views maps a list to its views; an empty list encodes as [], not null.
+func views[T, V any](view func(T) V) func([]T) []V {
+	return func(list []T) []V {
+		out := make([]V, len(list))
+		for i, v := range list {
+			out[i] = view(v)
+		}
+		return out
+	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/tshop/tshop/domain"
 	"github.com/tshop/tshop/eventstore"
@@ -109,4 +110,23 @@ func checkInvariants(t *testing.T, es *eventstore.Store, productID string) produ
 		t.Errorf("product %s: %d units held by reservations, reserved says %d", productID, open, p.Reserved)
 	}
 	return pl
+}
+
+// streamReplicas is the replica count a stream has.
+func streamReplicas(t *testing.T, url, stream string) int {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := js.Stream(context.Background(), stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.CachedInfo().Config.Replicas
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/tshop/tshop/breaker"
 	"github.com/tshop/tshop/domain"
 	"github.com/tshop/tshop/eventstore"
+	"github.com/tshop/tshop/projections"
 	"github.com/tshop/tshop/shop"
 )
 
@@ -41,6 +42,7 @@ var codes = []struct {
 	{breaker.ErrOpen, http.StatusServiceUnavailable, "unavailable"},
 	{eventstore.ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
 	{shop.ErrBusy, http.StatusServiceUnavailable, "unavailable"},
+	{projections.ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
 	{context.DeadlineExceeded, http.StatusServiceUnavailable, "unavailable"},
 }
 

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/tshop/tshop/domain"
+	"github.com/tshop/tshop/shop"
 )
 
 type createProductBody struct {
@@ -25,13 +26,10 @@ func (a *api) createProduct(w http.ResponseWriter, r *http.Request) error {
 	if err := cmd.Validate(); err != nil {
 		return err
 	}
-	p, err := guarded(a, func() (domain.Product, error) { return a.svc.CreateProduct(r.Context(), cmd) })
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Location", "/products/"+p.ID)
-	writeJSON(w, http.StatusCreated, viewProduct(p))
-	return nil
+	w.Header().Set("Location", "/products/"+cmd.ID)
+	return command(a, w, http.StatusCreated, func() (domain.Product, shop.Position, error) {
+		return a.svc.CreateProduct(r.Context(), cmd)
+	}, viewProduct)
 }
 
 func (a *api) restock(w http.ResponseWriter, r *http.Request) error {
@@ -52,12 +50,9 @@ func (a *api) restock(w http.ResponseWriter, r *http.Request) error {
 	if err := cmd.Validate(); err != nil {
 		return err
 	}
-	p, err := guarded(a, func() (domain.Product, error) { return a.svc.Restock(r.Context(), id, cmd) })
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, viewProduct(p))
-	return nil
+	return command(a, w, http.StatusOK, func() (domain.Product, shop.Position, error) {
+		return a.svc.Restock(r.Context(), id, cmd)
+	}, viewProduct)
 }
 
 func (a *api) getProduct(w http.ResponseWriter, r *http.Request) error {
@@ -65,28 +60,17 @@ func (a *api) getProduct(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p, err := guarded(a, func() (domain.Product, error) { return a.svc.Product(r.Context(), id) })
+	after, err := position(r)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, viewProduct(p))
-	return nil
+	return query(a, w, func() (domain.Product, error) { return a.views.Product(r.Context(), id, after) }, viewProduct)
 }
 
 func (a *api) listProducts(w http.ResponseWriter, r *http.Request) error {
-	ps, err := guarded(a, func() ([]domain.Product, error) { return a.svc.Products(r.Context()) })
+	after, err := position(r)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, views(ps, viewProduct))
-	return nil
-}
-
-// views maps a list to its views; an empty list encodes as [], not null.
-func views[T, V any](list []T, view func(T) V) []V {
-	out := make([]V, len(list))
-	for i, v := range list {
-		out[i] = view(v)
-	}
-	return out
+	return query(a, w, func() ([]domain.Product, error) { return a.views.Products(r.Context(), after) }, views(viewProduct))
 }

@@ -24,6 +24,7 @@ func crashAfterHold(m *Main) {
 // the same Idempotency-Key gets that very reservation, not a second unit.
 func TestCrashBetweenHoldAndPlace(t *testing.T) {
 	ns := natstest(t)
+	startProjector(t, ns.URL())
 	a := startAPI(t, ns.URL(), crashAfterHold)
 	createProduct(t, a, "galaxy-s26-256", 10)
 	for i := range 3 {
@@ -65,6 +66,7 @@ func TestCrashBetweenHoldAndPlace(t *testing.T) {
 // log and does not release a second unit.
 func TestCrashBetweenReleaseAndRecord(t *testing.T) {
 	ns := natstest(t)
+	startProjector(t, ns.URL())
 	a := startAPI(t, ns.URL(), func(m *Main) {
 		m.Hooks.AfterRelease = func(domain.StockReleased) error { return errCrash }
 	})
@@ -90,6 +92,7 @@ func TestCrashBetweenReleaseAndRecord(t *testing.T) {
 // Restarting the api loses nothing and reserves nothing twice.
 func TestRestartLosesNothing(t *testing.T) {
 	ns := natstest(t)
+	startProjector(t, ns.URL())
 	a := startAPI(t, ns.URL(), nil)
 	createProduct(t, a, "pixel-11-128", 50)
 	ids := map[string]string{}

@@ -1,10 +1,16 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"strconv"
+
+	"github.com/google/uuid"
 
 	"github.com/tshop/tshop/domain"
+	"github.com/tshop/tshop/eventstore"
+	"github.com/tshop/tshop/projections"
 	"github.com/tshop/tshop/shop"
 )
 
@@ -40,15 +46,33 @@ func (a *api) createReservation(w http.ResponseWriter, r *http.Request) error {
 	if err := req.Location.Validate(); err != nil {
 		return err
 	}
-	res, err := guarded(a, func() (shop.Reserved, error) { return a.svc.Reserve(r.Context(), req) })
+	return command(a, w, http.StatusCreated, func() (domain.Reservation, shop.Position, error) {
+		res, err := a.svc.Reserve(r.Context(), req)
+		if err != nil {
+			return res.Reservation, nil, err
+		}
+		if res.Replayed {
+			w.Header().Set("Idempotent-Replayed", "true")
+		}
+		w.Header().Set("Location", "/reservations/"+res.Reservation.ID.String())
+		return res.Reservation, res.Position, nil
+	}, viewReservation)
+}
+
+// atLeastOwn adds to after the reservation's own last position in the log,
+// so that a read of it never shows less than any earlier answer did: no
+// 404 right after its 201, no status older than the last change, whichever
+// api instance and projector replica serve the read.
+func (a *api) atLeastOwn(ctx context.Context, id uuid.UUID, after shop.Position) error {
+	seq, err := a.svc.ReservationSeq(ctx, id)
 	if err != nil {
 		return err
 	}
-	if res.Replayed {
-		w.Header().Set("Idempotent-Replayed", "true")
+	if seq == 0 {
+		return fmt.Errorf("reservation %s: %w", id, domain.ErrNotFound)
 	}
-	w.Header().Set("Location", "/reservations/"+res.Reservation.ID.String())
-	writeJSON(w, http.StatusCreated, viewReservation(res.Reservation))
+	stream := eventstore.Reservations.Stream()
+	after[stream] = max(after[stream], seq)
 	return nil
 }
 
@@ -57,12 +81,16 @@ func (a *api) getReservation(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	res, err := guarded(a, func() (domain.Reservation, error) { return a.svc.Reservation(r.Context(), id) })
+	after, err := position(r)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, viewReservation(res))
-	return nil
+	return query(a, w, func() (domain.Reservation, error) {
+		if err := a.atLeastOwn(r.Context(), id, after); err != nil {
+			return domain.Reservation{}, err
+		}
+		return a.views.Reservation(r.Context(), id.String(), after)
+	}, viewReservation)
 }
 
 func (a *api) history(w http.ResponseWriter, r *http.Request) error {
@@ -70,12 +98,40 @@ func (a *api) history(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	events, err := guarded(a, func() ([]shop.Recorded, error) { return a.svc.History(r.Context(), id) })
+	after, err := position(r)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, views(events, viewHistory))
-	return nil
+	return query(a, w, func() ([]projections.HistoryEntry, error) {
+		if err := a.atLeastOwn(r.Context(), id, after); err != nil {
+			return nil, err
+		}
+		return a.views.History(r.Context(), id.String(), after)
+	}, views(viewHistory))
+}
+
+// listReservations answers GET /reservations?customerId=ID[&limit=N].
+func (a *api) listReservations(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	customer := q.Get("customerId")
+	if err := domain.ValidateID("customerId", customer); err != nil {
+		return err
+	}
+	limit := projections.MaxLimit
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > projections.MaxLimit {
+			return fmt.Errorf("%w: limit must be a whole number from 1 to %d", domain.ErrInvalid, projections.MaxLimit)
+		}
+		limit = n
+	}
+	after, err := position(r)
+	if err != nil {
+		return err
+	}
+	return query(a, w, func() ([]domain.Reservation, error) {
+		return a.views.CustomerReservations(r.Context(), customer, limit, after)
+	}, views(viewReservation))
 }
 
 // patchReservation takes {"status":"CANCELLED"} (or the label "예약취소"):
@@ -94,12 +150,9 @@ func (a *api) patchReservation(w http.ResponseWriter, r *http.Request) error {
 	if b.Status == nil || (*b.Status != string(domain.StatusCancelled) && *b.Status != domain.StatusCancelling.Label()) {
 		return fmt.Errorf("%w: status must be %q (or %q)", domain.ErrInvalid, domain.StatusCancelled, domain.StatusCancelling.Label())
 	}
-	res, err := guarded(a, func() (domain.Reservation, error) { return a.svc.Cancel(r.Context(), id) })
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusAccepted, viewReservation(res))
-	return nil
+	return command(a, w, http.StatusAccepted, func() (domain.Reservation, shop.Position, error) {
+		return a.svc.Cancel(r.Context(), id)
+	}, viewReservation)
 }
 
 func (a *api) reject(w http.ResponseWriter, r *http.Request) error {
@@ -114,20 +167,13 @@ func (a *api) reject(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &b); err != nil {
 		return err
 	}
-	if err := domain.ValidateID("storeId", b.StoreID); err != nil {
+	cmd := domain.Reject{StoreID: b.StoreID, Reason: b.Reason}
+	if err := cmd.Validate(); err != nil {
 		return err
 	}
-	if len(b.Reason) > domain.MaxReasonLen {
-		return fmt.Errorf("%w: reason is longer than %d bytes", domain.ErrInvalid, domain.MaxReasonLen)
-	}
-	res, err := guarded(a, func() (domain.Reservation, error) {
-		return a.svc.Reject(r.Context(), id, domain.Reject{StoreID: b.StoreID, Reason: b.Reason})
-	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusAccepted, viewReservation(res))
-	return nil
+	return command(a, w, http.StatusAccepted, func() (domain.Reservation, shop.Position, error) {
+		return a.svc.Reject(r.Context(), id, cmd)
+	}, viewReservation)
 }
 
 func (a *api) fulfill(w http.ResponseWriter, r *http.Request) error {
@@ -141,14 +187,11 @@ func (a *api) fulfill(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &b); err != nil {
 		return err
 	}
-	m := domain.FulfilMethod(b.Method)
-	if m != domain.Delivery && m != domain.StoreVisit {
-		return fmt.Errorf("%w: method must be %s or %s", domain.ErrInvalid, domain.Delivery, domain.StoreVisit)
-	}
-	res, err := guarded(a, func() (domain.Reservation, error) { return a.svc.Fulfil(r.Context(), id, domain.Fulfil{Method: m}) })
-	if err != nil {
+	cmd := domain.Fulfil{Method: domain.FulfilMethod(b.Method)}
+	if err := cmd.Validate(); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, viewReservation(res))
-	return nil
+	return command(a, w, http.StatusOK, func() (domain.Reservation, shop.Position, error) {
+		return a.svc.Fulfil(r.Context(), id, cmd)
+	}, viewReservation)
 }

@@ -9,28 +9,23 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"strconv"
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/tshop/tshop/breaker"
 	"github.com/tshop/tshop/eventstore"
+	"github.com/tshop/tshop/internal/cli"
+	"github.com/tshop/tshop/projections"
 	"github.com/tshop/tshop/shop"
 )
 
 // Config is everything the api is started with.
 type Config struct {
-	NATS         string
-	NATSCreds    string
-	NATSUser     string
-	NATSPassword string
-	HTTP         string
-	Replicas     int
-	Timeout      time.Duration
-	Demo         bool
+	NATS     cli.NATS
+	HTTP     string
+	Replicas int
+	Timeout  time.Duration
+	Demo     bool
 }
 
 // Main is the api process: its connections, its server and its settings.
@@ -49,14 +44,11 @@ func NewMain(args []string, stderr io.Writer) (*Main, error) {
 	fs := flag.NewFlagSet("api", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var c Config
-	fs.StringVar(&c.NATS, "nats", env("NATS_URL", "nats://127.0.0.1:4222"), "NATS server URL, or a comma-separated list of a cluster's (env NATS_URL)")
-	fs.StringVar(&c.NATSCreds, "nats-creds", env("NATS_CREDS", ""), "NATS credentials file (env NATS_CREDS)")
-	fs.StringVar(&c.NATSUser, "nats-user", env("NATS_USER", ""), "NATS user (env NATS_USER)")
-	fs.StringVar(&c.NATSPassword, "nats-password", env("NATS_PASSWORD", ""), "NATS password (env NATS_PASSWORD)")
-	fs.StringVar(&c.HTTP, "http", env("TSHOP_HTTP", "127.0.0.1:8088"), "HTTP listen address (env TSHOP_HTTP)")
-	fs.IntVar(&c.Replicas, "replicas", envInt("TSHOP_REPLICAS", 1), "replicas of each stream: 1 on one server, 3 on a cluster (env TSHOP_REPLICAS)")
-	fs.DurationVar(&c.Timeout, "timeout", envDuration("TSHOP_TIMEOUT", 2*time.Second), "longest a request may take before it answers 503 (env TSHOP_TIMEOUT)")
-	fs.BoolVar(&c.Demo, "demo", env("TSHOP_DEMO", "") == "1", "load the demo catalog and store directory if they are missing (env TSHOP_DEMO=1)")
+	c.NATS.Register(fs)
+	fs.StringVar(&c.HTTP, "http", cli.Env("TSHOP_HTTP", "127.0.0.1:8088"), "HTTP listen address (env TSHOP_HTTP)")
+	fs.IntVar(&c.Replicas, "replicas", cli.EnvInt("TSHOP_REPLICAS", 1), "replicas of each stream if this process creates it: 1 on one server, 3 on a cluster (env TSHOP_REPLICAS)")
+	fs.DurationVar(&c.Timeout, "timeout", cli.EnvDuration("TSHOP_TIMEOUT", 2*time.Second), "longest a request may take before it answers 503 (env TSHOP_TIMEOUT)")
+	fs.BoolVar(&c.Demo, "demo", cli.Env("TSHOP_DEMO", "") == "1", "load the demo catalog and store directory if they are missing (env TSHOP_DEMO=1)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -73,7 +65,7 @@ func NewMain(args []string, stderr io.Writer) (*Main, error) {
 // Run connects to NATS, makes sure the streams exist, and serves HTTP until
 // ctx ends; then it finishes in-flight requests and returns nil.
 func (m *Main) Run(ctx context.Context) error {
-	nc, err := m.connect()
+	nc, err := m.cfg.NATS.Connect("tshop-api", m.log)
 	if err != nil {
 		return err
 	}
@@ -93,7 +85,7 @@ func (m *Main) Run(ctx context.Context) error {
 			return fmt.Errorf("load demo data: %w", err)
 		}
 	}
-	a := &api{svc: svc, es: es, breaker: brk, log: m.log, timeout: m.cfg.Timeout, connected: nc.IsConnected}
+	a := &api{svc: svc, views: projections.NewClient(nc, m.cfg.Timeout), es: es, breaker: brk, log: m.log, timeout: m.cfg.Timeout, connected: nc.IsConnected}
 	ln, err := net.Listen("tcp", m.cfg.HTTP)
 	if err != nil {
 		return err
@@ -133,55 +125,4 @@ func (m *Main) Run(ctx context.Context) error {
 		err = nil
 	}
 	return err
-}
-
-// connect opens the NATS connection. A publish while disconnected fails at
-// once rather than being buffered, so a NATS outage is a fast 503, never a
-// request that hangs or lands long after its client gave up.
-func (m *Main) connect() (*nats.Conn, error) {
-	opts := []nats.Option{
-		nats.Name("tshop-api"),
-		nats.MaxReconnects(-1),
-		nats.ReconnectWait(250 * time.Millisecond),
-		nats.ReconnectBufSize(-1),
-		nats.Timeout(2 * time.Second),
-		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-			m.log.Warn("disconnected from NATS", "err", err)
-		}),
-		nats.ReconnectHandler(func(nc *nats.Conn) {
-			m.log.Info("reconnected to NATS", "url", nc.ConnectedUrlRedacted())
-		}),
-	}
-	switch {
-	case m.cfg.NATSCreds != "":
-		opts = append(opts, nats.UserCredentials(m.cfg.NATSCreds))
-	case m.cfg.NATSUser != "":
-		opts = append(opts, nats.UserInfo(m.cfg.NATSUser, m.cfg.NATSPassword))
-	}
-	nc, err := nats.Connect(m.cfg.NATS, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("connect to NATS at %s: %w", m.cfg.NATS, err)
-	}
-	return nc, nil
-}
-
-func env(name, def string) string {
-	if v, ok := os.LookupEnv(name); ok {
-		return v
-	}
-	return def
-}
-
-func envInt(name string, def int) int {
-	if v, err := strconv.Atoi(os.Getenv(name)); err == nil {
-		return v
-	}
-	return def
-}
-
-func envDuration(name string, def time.Duration) time.Duration {
-	if v, err := time.ParseDuration(os.Getenv(name)); err == nil {
-		return v
-	}
-	return def
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/tshop/tshop/domain"
+	"github.com/tshop/tshop/shop"
 )
 
 type createStoreBody struct {
@@ -27,13 +28,10 @@ func (a *api) createStore(w http.ResponseWriter, r *http.Request) error {
 	if err := cmd.Validate(); err != nil {
 		return err
 	}
-	s, err := guarded(a, func() (domain.Store, error) { return a.svc.RegisterStore(r.Context(), cmd) })
-	if err != nil {
-		return err
-	}
-	w.Header().Set("Location", "/stores/"+s.ID)
-	writeJSON(w, http.StatusCreated, viewStore(s))
-	return nil
+	w.Header().Set("Location", "/stores/"+cmd.ID)
+	return command(a, w, http.StatusCreated, func() (domain.Store, shop.Position, error) {
+		return a.svc.RegisterStore(r.Context(), cmd)
+	}, viewStore)
 }
 
 func (a *api) getStore(w http.ResponseWriter, r *http.Request) error {
@@ -41,21 +39,19 @@ func (a *api) getStore(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s, err := guarded(a, func() (domain.Store, error) { return a.svc.Store(r.Context(), id) })
+	after, err := position(r)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, viewStore(s))
-	return nil
+	return query(a, w, func() (domain.Store, error) { return a.views.Store(r.Context(), id, after) }, viewStore)
 }
 
 func (a *api) listStores(w http.ResponseWriter, r *http.Request) error {
-	ss, err := guarded(a, func() ([]domain.Store, error) { return a.svc.Stores(r.Context()) })
+	after, err := position(r)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, views(ss, viewStore))
-	return nil
+	return query(a, w, func() ([]domain.Store, error) { return a.views.Stores(r.Context(), after) }, views(viewStore))
 }
 
 func (a *api) storeReservations(w http.ResponseWriter, r *http.Request) error {
@@ -63,10 +59,11 @@ func (a *api) storeReservations(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	held, err := guarded(a, func() ([]domain.Reservation, error) { return a.svc.StoreReservations(r.Context(), id) })
+	after, err := position(r)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, views(held, viewReservation))
-	return nil
+	return query(a, w, func() ([]domain.Reservation, error) {
+		return a.views.StoreReservations(r.Context(), id, after)
+	}, views(viewReservation))
 }

@@ -6,7 +6,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tshop/tshop/domain"
-	"github.com/tshop/tshop/shop"
+	"github.com/tshop/tshop/projections"
 )
 
 // productView is a product as the api shows it.
@@ -60,14 +60,5 @@ func viewReservation(r domain.Reservation) reservationView {
 	return v
 }
 
-// historyEntry is one event in a reservation's history.
-type historyEntry struct {
-	Type string       `json:"type"`
-	At   time.Time    `json:"at"`
-	Seq  uint64       `json:"seq"`
-	Data domain.Event `json:"data"`
-}
-
-func viewHistory(e shop.Recorded) historyEntry {
-	return historyEntry{Type: e.Event.EventType(), At: e.At, Seq: e.Seq, Data: e.Event}
-}
+// viewHistory shows a history entry as the read model keeps it.
+func viewHistory(e projections.HistoryEntry) projections.HistoryEntry { return e }

@@ -1,0 +1,114 @@
+package projections
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"iter"
+	"time"
+
+	"github.com/tshop/tshop/domain"
+)
+
+// Buckets of the read model. Each view is a JSON value under its id.
+var (
+	bucketProducts     = []byte("products")
+	bucketStores       = []byte("stores")
+	bucketReservations = []byte("reservations")
+	// history: reservation id, message seq (8 bytes), index in the
+	// message (4 bytes) → one historyEntry.
+	bucketHistory = []byte("history")
+	// customers: customer id, 0, placed-at (8 bytes), reservation id →
+	// nothing; a customer's reservations in time order.
+	bucketCustomers   = []byte("customers")
+	bucketCheckpoints = []byte("checkpoints")
+)
+
+// viewBuckets lists the buckets that hold views, in a fixed order.
+var viewBuckets = [][]byte{bucketProducts, bucketStores, bucketReservations, bucketHistory, bucketCustomers}
+
+// KV is what the folds read and write views through: a bbolt transaction
+// in DB, a map in tests.
+type KV interface {
+	Get(bucket, key []byte) []byte
+	Put(bucket, key, value []byte) error
+	// Scan yields each key with the prefix and its value, in key order or
+	// in reverse. Keys and values are valid only during the iteration.
+	Scan(bucket, prefix []byte, reverse bool) iter.Seq2[[]byte, []byte]
+}
+
+// Event is one event at its place in the log.
+type Event struct {
+	// Seq is the stream sequence of the message that holds the event,
+	// Index its place in that message.
+	Seq   uint64
+	Index int
+	Event domain.Event
+}
+
+// HistoryEntry is one event in a reservation's history.
+type HistoryEntry struct {
+	Type string          `json:"type"`
+	At   time.Time       `json:"at"`
+	Seq  uint64          `json:"seq"`
+	Data json.RawMessage `json:"data"`
+}
+
+// Apply folds one event into every view it changes.
+func Apply(kv KV, e Event) error {
+	switch ev := e.Event.(type) {
+	case domain.ProductCreated, domain.ProductRestocked, domain.StockReserved, domain.StockReleased:
+		return fold[domain.Product](kv, bucketProducts, ev.AggregateID(), ev)
+	case domain.StoreRegistered, domain.StorePaused, domain.StoreResumed, domain.StoreSlotTaken, domain.StoreSlotReleased:
+		return fold[domain.Store](kv, bucketStores, ev.AggregateID(), ev)
+	case domain.ReservationPlaced, domain.ReservationAccepted, domain.ReservationRejected, domain.CancelRequested,
+		domain.StockRestored, domain.StoreReleased, domain.ReservationFulfilled:
+		id := ev.AggregateID()
+		if err := fold[domain.Reservation](kv, bucketReservations, id, ev); err != nil {
+			return err
+		}
+		if placed, ok := ev.(domain.ReservationPlaced); ok {
+			if err := kv.Put(bucketCustomers, customerKey(placed.CustomerID, placed.At, id), nil); err != nil {
+				return err
+			}
+		}
+		return addHistory(kv, id, e)
+	}
+	return fmt.Errorf("projections: no view for event %s", e.Event.EventType())
+}
+
+// fold applies e to the view of one aggregate, stored as the aggregate's
+// state: the same Evolve the command side uses.
+func fold[T interface{ Evolve(domain.Event) T }](kv KV, bucket []byte, id string, e domain.Event) error {
+	var v T
+	if raw := kv.Get(bucket, []byte(id)); raw != nil {
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return fmt.Errorf("view %s/%s: %w", bucket, id, err)
+		}
+	}
+	raw, err := json.Marshal(v.Evolve(e))
+	if err != nil {
+		return err
+	}
+	return kv.Put(bucket, []byte(id), raw)
+}
+
+func addHistory(kv KV, id string, e Event) error {
+	data, err := json.Marshal(e.Event)
+	if err != nil {
+		return err
+	}
+	raw, err := json.Marshal(HistoryEntry{Type: e.Event.EventType(), At: e.Event.OccurredAt(), Seq: e.Seq, Data: data})
+	if err != nil {
+		return err
+	}
+	key := binary.BigEndian.AppendUint64([]byte(id), e.Seq)
+	key = binary.BigEndian.AppendUint32(key, uint32(e.Index))
+	return kv.Put(bucketHistory, key, raw)
+}
+
+func customerKey(customerID string, at time.Time, id string) []byte {
+	key := append([]byte(customerID), 0)
+	key = binary.BigEndian.AppendUint64(key, uint64(at.UnixNano()))
+	return append(key, id...)
+}

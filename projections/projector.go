@@ -1,0 +1,213 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/tshop/tshop/eventstore"
+)
+
+// Batching: a transaction holds up to maxBatch messages, and a message
+// waits at most maxDelay for its batch to be written.
+const (
+	maxBatch = 2000
+	maxDelay = 20 * time.Millisecond
+)
+
+// errReached ends a follow that reached its target sequence.
+var errReached = errors.New("reached")
+
+// Lag is how far the read model is behind one stream.
+type Lag struct {
+	// Events is how many messages of the stream are not applied yet.
+	Events uint64 `json:"events"`
+	// Seconds is how long the oldest of them has waited, 0 when none.
+	Seconds float64 `json:"seconds"`
+	// Checkpoint is the last sequence applied.
+	Checkpoint uint64 `json:"checkpoint"`
+}
+
+// Progress reports a catch-up: messages applied of the total to apply.
+type Progress struct {
+	Applied, Total uint64
+}
+
+// Projector follows the event log into a read model.
+type Projector struct {
+	es  *eventstore.Store
+	db  *DB
+	log *slog.Logger
+
+	mu  sync.Mutex
+	lag map[eventstore.Kind]*streamLag
+}
+
+type streamLag struct {
+	pending uint64 // messages after the last one read
+	batched int    // read, not yet written
+	// Store times of the first message read but not written, and of the
+	// last message written.
+	batchStart, lastApplied time.Time
+}
+
+// NewProjector returns a Projector that applies es's streams to db.
+func NewProjector(es *eventstore.Store, db *DB, log *slog.Logger) *Projector {
+	if log == nil {
+		log = slog.Default()
+	}
+	p := &Projector{es: es, db: db, log: log, lag: map[eventstore.Kind]*streamLag{}}
+	for _, k := range eventstore.Kinds() {
+		p.lag[k] = &streamLag{}
+	}
+	return p
+}
+
+// Run applies every stream from the read model's checkpoints on, as events
+// arrive, until ctx ends. While NATS is unreachable it keeps retrying.
+func (p *Projector) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, k := range eventstore.Kinds() {
+		wg.Go(func() {
+			for attempt := 1; ctx.Err() == nil; attempt++ {
+				err := p.follow(ctx, k, 0, nil)
+				if ctx.Err() != nil {
+					return
+				}
+				p.log.Warn("following the log failed; retrying", "stream", k.Stream(), "err", err)
+				sleep(ctx, min(time.Duration(attempt)*500*time.Millisecond, 5*time.Second))
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// CatchUp applies every stream up to the sequences until names (a stream
+// not named, or named at 0, is not read), reporting progress, and returns.
+func (p *Projector) CatchUp(ctx context.Context, until map[eventstore.Kind]uint64, progress func(Progress)) error {
+	var total uint64
+	for k, seq := range until {
+		if c := p.db.Checkpoint(k); seq > c {
+			total += seq - c
+		}
+	}
+	var mu sync.Mutex
+	var applied uint64
+	report := func(n int) {
+		mu.Lock()
+		applied += uint64(n)
+		pr := Progress{Applied: applied, Total: total}
+		mu.Unlock()
+		if progress != nil {
+			progress(pr)
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(until))
+	for k, seq := range until {
+		if seq == 0 || p.db.Checkpoint(k) >= seq {
+			continue
+		}
+		wg.Go(func() { errs <- p.follow(ctx, k, seq, report) })
+	}
+	wg.Wait()
+	close(errs)
+	var all []error
+	for err := range errs {
+		all = append(all, err)
+	}
+	return errors.Join(all...)
+}
+
+// follow applies stream k from the checkpoint on, in batches, up to until
+// (0: forever). It returns nil once until is applied.
+func (p *Projector) follow(ctx context.Context, k eventstore.Kind, until uint64, applied func(int)) error {
+	var batch []eventstore.Message
+	var first time.Time
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := p.db.Apply(k, batch); err != nil {
+			return err
+		}
+		if applied != nil {
+			applied(len(batch))
+		}
+		p.noteApplied(k, len(batch), batch[len(batch)-1].Time)
+		batch = batch[:0]
+		return nil
+	}
+	from := p.db.Checkpoint(k) + 1
+	err := p.es.Follow(ctx, k, from, func(m eventstore.Message, pos eventstore.Position) error {
+		if len(batch) == 0 {
+			first = time.Now()
+		}
+		batch = append(batch, m)
+		p.noteRead(k, m, pos)
+		done := until > 0 && m.Seq >= until
+		if done || len(batch) >= maxBatch || pos.Pending == 0 || time.Since(first) >= maxDelay {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		if done {
+			return errReached
+		}
+		return nil
+	})
+	if errors.Is(err, errReached) {
+		return nil
+	}
+	return err
+}
+
+func (p *Projector) noteRead(k eventstore.Kind, m eventstore.Message, pos eventstore.Position) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	l := p.lag[k]
+	if l.batched == 0 {
+		l.batchStart = m.Time
+	}
+	l.batched++
+	l.pending = pos.Pending
+}
+
+func (p *Projector) noteApplied(k eventstore.Kind, n int, last time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	l := p.lag[k]
+	l.batched -= n
+	l.lastApplied = last
+}
+
+// Lag reports how far the read model is behind each stream.
+func (p *Projector) Lag() map[string]Lag {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[string]Lag, len(p.lag))
+	for k, l := range p.lag {
+		lag := Lag{Events: l.pending + uint64(l.batched), Checkpoint: p.db.Checkpoint(k)}
+		// The oldest unapplied message is the first of the batch being
+		// read, or else one not read yet, stored after the last applied.
+		switch {
+		case l.batched > 0:
+			lag.Seconds = time.Since(l.batchStart).Seconds()
+		case l.pending > 0 && !l.lastApplied.IsZero():
+			lag.Seconds = time.Since(l.lastApplied).Seconds()
+		}
+		out[k.Stream()] = lag
+	}
+	return out
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}

@@ -1,0 +1,245 @@
+package projections
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/micro"
+
+	"github.com/tshop/tshop/domain"
+	"github.com/tshop/tshop/eventstore"
+)
+
+// The query service: every projector serves it in one queue group, so the
+// replicas share the queries and any of them may answer any query.
+const (
+	ServiceName = "tshop-projector"
+	queryPrefix = "tshop.query"
+	adminPrefix = "tshop.projector.admin"
+	// MaxLimit bounds a list query.
+	MaxLimit = 500
+)
+
+// Query asks the read model for one view.
+type Query struct {
+	ID         string `json:"id,omitempty"`
+	CustomerID string `json:"customerId,omitempty"`
+	Limit      int    `json:"limit,omitempty"`
+	// After names log positions (stream name → sequence) the answer must
+	// reflect: the read model waits, a bounded time, until it has applied
+	// them.
+	After map[string]uint64 `json:"after,omitempty"`
+}
+
+// ServiceConfig configures Serve.
+type ServiceConfig struct {
+	// MaxWait bounds how long a query waits for the read model to reach
+	// its position before it answers unavailable. Default 2 seconds.
+	MaxWait time.Duration
+	// Lag reports the projector's lag, for the lag endpoint.
+	Lag func() map[string]Lag
+	// Ready, when set, is called once every endpoint is subscribed.
+	Ready  func()
+	Logger *slog.Logger
+}
+
+// Serve answers queries from db over NATS until ctx ends. It also serves
+// this read model's admin subject (copy, swap), addressed to it alone.
+func Serve(ctx context.Context, nc *nats.Conn, db *DB, cfg ServiceConfig) error {
+	if cfg.MaxWait <= 0 {
+		cfg.MaxWait = 2 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	svc, err := micro.AddService(nc, micro.Config{
+		Name:        ServiceName,
+		Version:     "1.0.0",
+		Description: "Tshop customer-center read model",
+		QueueGroup:  ServiceName,
+	})
+	if err != nil {
+		return fmt.Errorf("query service: %w", err)
+	}
+	defer svc.Stop()
+	s := &server{db: db, cfg: cfg}
+	g := svc.AddGroup(queryPrefix)
+	for name, h := range map[string]func(Query, KV) (any, error){
+		"reservation":        s.reservation,
+		"reservations":       s.customerReservations,
+		"history":            s.history,
+		"product":            s.product,
+		"products":           func(_ Query, kv KV) (any, error) { return Products(kv) },
+		"store":              s.store,
+		"stores":             func(_ Query, kv KV) (any, error) { return Stores(kv) },
+		"store-reservations": s.storeReservations,
+	} {
+		if err := g.AddEndpoint(name, s.handler(ctx, h)); err != nil {
+			return fmt.Errorf("query endpoint %s: %w", name, err)
+		}
+	}
+	if err := g.AddEndpoint("lag", micro.HandlerFunc(func(req micro.Request) {
+		var lag map[string]Lag
+		if cfg.Lag != nil {
+			lag = cfg.Lag()
+		}
+		_ = req.RespondJSON(lag)
+	})); err != nil {
+		return err
+	}
+	admin := svc.AddGroup(adminPrefix, micro.WithGroupQueueGroupDisabled())
+	if err := admin.AddEndpoint(AdminToken(db.Path()), micro.HandlerFunc(s.admin)); err != nil {
+		return fmt.Errorf("admin endpoint: %w", err)
+	}
+	if err := nc.Flush(); err != nil {
+		return fmt.Errorf("query service: %w", err)
+	}
+	if cfg.Ready != nil {
+		cfg.Ready()
+	}
+	<-ctx.Done()
+	return nil
+}
+
+type server struct {
+	db  *DB
+	cfg ServiceConfig
+}
+
+// Error codes of the query service, as HTTP statuses.
+const (
+	codeBadRequest  = "400"
+	codeNotFound    = "404"
+	codeUnavailable = "503"
+)
+
+// handler answers each query in its own goroutine, so one waiting for a
+// position holds up no other.
+func (s *server) handler(ctx context.Context, h func(Query, KV) (any, error)) micro.Handler {
+	return micro.HandlerFunc(func(req micro.Request) {
+		go func() {
+			var q Query
+			if err := json.Unmarshal(req.Data(), &q); err != nil {
+				_ = req.Error(codeBadRequest, "query is not valid JSON", nil)
+				return
+			}
+			wctx, cancel := context.WithTimeout(ctx, s.cfg.MaxWait)
+			defer cancel()
+			for stream, seq := range q.After {
+				k, ok := kindOf(stream)
+				if !ok {
+					_ = req.Error(codeBadRequest, "unknown stream "+stream, nil)
+					return
+				}
+				if err := s.db.WaitFor(wctx, k, seq); err != nil {
+					_ = req.Error(codeUnavailable, fmt.Sprintf("read model behind %s %d", stream, seq), nil)
+					return
+				}
+			}
+			var out any
+			err := s.db.View(func(kv KV) (err error) {
+				out, err = h(q, kv)
+				return err
+			})
+			switch {
+			case errors.Is(err, domain.ErrNotFound):
+				_ = req.Error(codeNotFound, err.Error(), nil)
+			case errors.Is(err, domain.ErrInvalid):
+				_ = req.Error(codeBadRequest, err.Error(), nil)
+			case err != nil:
+				_ = req.Error(codeUnavailable, err.Error(), nil)
+			default:
+				_ = req.RespondJSON(out)
+			}
+		}()
+	})
+}
+
+func found[T any](v T, ok bool, err error) (any, error) {
+	if err == nil && !ok {
+		err = domain.ErrNotFound
+	}
+	return v, err
+}
+
+func (s *server) reservation(q Query, kv KV) (any, error) { return found(Reservation(kv, q.ID)) }
+func (s *server) product(q Query, kv KV) (any, error)     { return found(Product(kv, q.ID)) }
+func (s *server) store(q Query, kv KV) (any, error)       { return found(Store(kv, q.ID)) }
+func (s *server) history(q Query, kv KV) (any, error)     { return found(History(kv, q.ID)) }
+func (s *server) storeReservations(q Query, kv KV) (any, error) {
+	return found(StoreReservations(kv, q.ID))
+}
+
+func (s *server) customerReservations(q Query, kv KV) (any, error) {
+	if err := domain.ValidateID("customerId", q.CustomerID); err != nil {
+		return nil, err
+	}
+	limit := q.Limit
+	if limit <= 0 || limit > MaxLimit {
+		limit = MaxLimit
+	}
+	return CustomerReservations(kv, q.CustomerID, limit)
+}
+
+// adminRequest is what the projector CLI asks of the projector that holds a
+// read model file.
+type adminRequest struct {
+	// Op is "copy" (write a consistent copy to Path) or "swap" (replace
+	// the read model with the file at Path).
+	Op   string `json:"op"`
+	Path string `json:"path"`
+}
+
+func (s *server) admin(req micro.Request) {
+	var a adminRequest
+	if err := json.Unmarshal(req.Data(), &a); err != nil || a.Path == "" {
+		_ = req.Error(codeBadRequest, "admin request needs op and path", nil)
+		return
+	}
+	var err error
+	switch a.Op {
+	case "copy":
+		err = s.db.CopyTo(a.Path)
+	case "swap":
+		err = s.db.Swap(a.Path)
+	default:
+		err = fmt.Errorf("unknown admin op %q", a.Op)
+	}
+	if err != nil {
+		s.cfg.Logger.Error("admin request failed", "op", a.Op, "path", a.Path, "err", err)
+		_ = req.Error(codeUnavailable, err.Error(), nil)
+		return
+	}
+	s.cfg.Logger.Info("admin request done", "op", a.Op, "path", a.Path)
+	_ = req.RespondJSON(map[string]string{"done": a.Op})
+}
+
+// AdminToken names the admin endpoint of the projector holding the read
+// model at path on this host.
+func AdminToken(path string) string {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		abs = path
+	}
+	host, _ := os.Hostname()
+	sum := sha256.Sum256([]byte(host + "\x00" + abs))
+	return hex.EncodeToString(sum[:8])
+}
+
+func kindOf(stream string) (eventstore.Kind, bool) {
+	for _, k := range eventstore.Kinds() {
+		if k.Stream() == stream {
+			return k, true
+		}
+	}
+	return 0, false
+}
