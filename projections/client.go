@@ -89,9 +89,9 @@ func ask[T any](ctx context.Context, c *Client, endpoint string, q Query) (T, er
 		desc := msg.Header.Get(micro.ErrorHeader)
 		switch code {
 		case codeNotFound:
-			return out, fmt.Errorf("%s: %w", desc, domain.ErrNotFound)
+			return out, remoteError{desc, domain.ErrNotFound}
 		case codeBadRequest:
-			return out, fmt.Errorf("%w: %s", domain.ErrInvalid, desc)
+			return out, remoteError{desc, domain.ErrInvalid}
 		}
 		return out, fmt.Errorf("%w: %s", ErrUnavailable, desc)
 	}
@@ -118,3 +118,13 @@ func Admin(ctx context.Context, nc *nats.Conn, path, op, arg string) error {
 	}
 	return nil
 }
+
+// remoteError is an error a projector answered: its text as the projector
+// wrote it, its kind for errors.Is.
+type remoteError struct {
+	desc string
+	kind error
+}
+
+func (e remoteError) Error() string { return e.desc }
+func (e remoteError) Unwrap() error { return e.kind }

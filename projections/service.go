@@ -164,19 +164,34 @@ func (s *server) handler(ctx context.Context, h func(Query, KV) (any, error)) mi
 	})
 }
 
-func found[T any](v T, ok bool, err error) (any, error) {
-	if err == nil && !ok {
-		err = domain.ErrNotFound
+// found turns a missing view into domain.ErrNotFound naming it.
+func found[T any](what, id string) func(T, bool, error) (any, error) {
+	return func(v T, ok bool, err error) (any, error) {
+		if err == nil && !ok {
+			err = fmt.Errorf("%s %s: %w", what, id, domain.ErrNotFound)
+		}
+		return v, err
 	}
-	return v, err
 }
 
-func (s *server) reservation(q Query, kv KV) (any, error) { return found(Reservation(kv, q.ID)) }
-func (s *server) product(q Query, kv KV) (any, error)     { return found(Product(kv, q.ID)) }
-func (s *server) store(q Query, kv KV) (any, error)       { return found(Store(kv, q.ID)) }
-func (s *server) history(q Query, kv KV) (any, error)     { return found(History(kv, q.ID)) }
+func (s *server) reservation(q Query, kv KV) (any, error) {
+	return found[domain.Reservation]("reservation", q.ID)(Reservation(kv, q.ID))
+}
+
+func (s *server) product(q Query, kv KV) (any, error) {
+	return found[domain.Product]("product", q.ID)(Product(kv, q.ID))
+}
+
+func (s *server) store(q Query, kv KV) (any, error) {
+	return found[domain.Store]("store", q.ID)(Store(kv, q.ID))
+}
+
+func (s *server) history(q Query, kv KV) (any, error) {
+	return found[[]HistoryEntry]("reservation", q.ID)(History(kv, q.ID))
+}
+
 func (s *server) storeReservations(q Query, kv KV) (any, error) {
-	return found(StoreReservations(kv, q.ID))
+	return found[[]domain.Reservation]("store", q.ID)(StoreReservations(kv, q.ID))
 }
 
 func (s *server) customerReservations(q Query, kv KV) (any, error) {
