@@ -192,6 +192,11 @@ func (d *DB) Apply(k eventstore.Kind, msgs []eventstore.Message) error {
 	defer d.swap.RUnlock()
 	var last uint64
 	err := d.bolt.Update(func(tx *bolt.Tx) error {
+		// Reservation ids are UUIDv7, ordered by time, so these buckets
+		// grow at their end: fill pages before splitting them, instead of
+		// leaving every page half empty.
+		tx.Bucket(bucketReservations).FillPercent = 0.9
+		tx.Bucket(bucketHistory).FillPercent = 0.9
 		kv := boltKV{tx}
 		c := tx.Bucket(bucketCheckpoints)
 		checkpoint := uint64(0)

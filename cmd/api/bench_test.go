@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -107,4 +109,60 @@ func BenchmarkHTTPCeiling(b *testing.B) {
 	go srv.Serve(ln)
 	b.Cleanup(func() { srv.Close() })
 	benchHTTP(b, "http://"+ln.Addr().String()+"/reservations", func(i int64) []byte { return reservationBody("phone-0000", i) })
+}
+
+// BenchmarkHTTPGetReservation reads reservations back through the api (one
+// direct get for the position, one query to a projector) from 64 clients,
+// and reports the latency percentiles.
+func BenchmarkHTTPGetReservation(b *testing.B) {
+	ns := nstest.Start(b)
+	startProjector(b, ns.URL())
+	a := startAPI(b, ns.URL(), nil)
+	if r := a.do("POST", "/products", map[string]any{"id": "phone-1", "name": "Phone", "stock": 1_000_000}); r.Status != http.StatusCreated {
+		b.Fatalf("create product: %d", r.Status)
+	}
+	ids := make([]string, 1000)
+	for i := range ids {
+		r := a.do("POST", "/reservations", reservationBodyMap("phone-1", i))
+		var v struct{ ID string }
+		if err := json.Unmarshal(r.Body, &v); err != nil {
+			b.Fatal(err)
+		}
+		ids[i] = v.ID
+	}
+	var mu sync.Mutex
+	var lat []time.Duration
+	b.SetParallelism(max(1, 64/runtime.GOMAXPROCS(0)))
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		var mine []time.Duration
+		for pb.Next() {
+			start := time.Now()
+			res, err := benchClient.Get(a.URL + "/reservations/" + ids[rand.IntN(len(ids))])
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				b.Errorf("GET: %d", res.StatusCode)
+				return
+			}
+			mine = append(mine, time.Since(start))
+		}
+		mu.Lock()
+		lat = append(lat, mine...)
+		mu.Unlock()
+	})
+	slices.Sort(lat)
+	if len(lat) > 0 {
+		b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+	}
+}
+
+func reservationBodyMap(product string, i int) map[string]any {
+	return map[string]any{"productId": product, "customerId": fmt.Sprintf("c-%d", i%100),
+		"location": map[string]float64{"lat": 37.56, "lon": 126.97}}
 }
