@@ -193,3 +193,27 @@ func FuzzUnmarshalEvent(f *testing.F) {
 		}
 	})
 }
+
+// Events stored before a type gained fields still decode, with the new
+// fields at their zero value: testdata/v1 keeps them as first written.
+func TestGoldenEventsOfEarlierVersions(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "v1", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no earlier versions in testdata/v1: %v", err)
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".json")
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := domain.DecodeEvent(name, bytes.TrimSpace(b))
+		if err != nil {
+			t.Errorf("%s as first written: %v", name, err)
+			continue
+		}
+		if e.EventType() != name {
+			t.Errorf("%s decoded as %s", name, e.EventType())
+		}
+	}
+}

@@ -43,6 +43,21 @@ type Place struct {
 type Accept struct {
 	StoreID    string
 	DistanceKm float64
+	// Considered says why this store: the runners-up and every nearer
+	// store passed over, with its reason.
+	Considered []Candidate
+}
+
+// Candidate is a store an assignment weighed.
+type Candidate struct {
+	StoreID    string  `json:"storeId"`
+	DistanceKm float64 `json:"distanceKm"`
+	// Free is how many more reservations the store could take.
+	Free int `json:"free"`
+	// PassedOver says why a store was not chosen: "full", "paused" or
+	// "rejected" (it turned this reservation down before); empty for a
+	// runner-up that was eligible.
+	PassedOver string `json:"passedOver,omitempty"`
 }
 
 // Reject hands an accepted reservation back from its store, to be assigned
@@ -80,10 +95,11 @@ type ReservationPlaced struct {
 
 // ReservationAccepted: a store took the reservation.
 type ReservationAccepted struct {
-	ReservationID uuid.UUID `json:"reservationId"`
-	StoreID       string    `json:"storeId"`
-	DistanceKm    float64   `json:"distanceKm"`
-	At            time.Time `json:"at"`
+	ReservationID uuid.UUID   `json:"reservationId"`
+	StoreID       string      `json:"storeId"`
+	DistanceKm    float64     `json:"distanceKm"`
+	Considered    []Candidate `json:"considered,omitempty"`
+	At            time.Time   `json:"at"`
 }
 
 // ReservationRejected: the holding store turned the reservation down.
@@ -182,7 +198,7 @@ func (r Reservation) Decide(cmd any, now time.Time) ([]Event, error) {
 		if r.rejected(c.StoreID) {
 			return nil, fmt.Errorf("store %s rejected reservation %s: %w", c.StoreID, r.ID, ErrInvalidTransition)
 		}
-		return []Event{ReservationAccepted{ReservationID: r.ID, StoreID: c.StoreID, DistanceKm: c.DistanceKm, At: now}}, nil
+		return []Event{ReservationAccepted{ReservationID: r.ID, StoreID: c.StoreID, DistanceKm: c.DistanceKm, Considered: c.Considered, At: now}}, nil
 	case Reject:
 		if err := c.Validate(); err != nil {
 			return nil, err

@@ -19,8 +19,8 @@ type Delivery struct {
 }
 
 // RetryLater, returned by a handler, puts the message back to be delivered
-// again after the given delay. It is not a failure, so it never parks the
-// message, but the delivery counts towards Attempt like any other.
+// again after the given delay. It is not a failure: however often a
+// message waits, it is never parked for it.
 type RetryLater time.Duration
 
 func (r RetryLater) Error() string { return fmt.Sprintf("retry in %s", time.Duration(r)) }
@@ -34,17 +34,20 @@ type ConsumerConfig struct {
 	Kind    Kind
 	// Workers is how many handlers run at once in this process. Default 8.
 	Workers int
-	// MaxAttempts parks a message (logged, never delivered again) when its
-	// handler fails on or after that many deliveries. Default 10.
+	// MaxAttempts parks a message (logged, never delivered again) once its
+	// handler failed that many times in this process. Default 10.
 	MaxAttempts int
 	// AckWait is how long a delivered message may go unacked before it is
 	// delivered again, to this process or another. Default 30 seconds.
 	AckWait time.Duration
+	// MaxAckPending bounds the messages delivered and not yet acked, in
+	// all processes together. Default 256 per worker.
+	MaxAckPending int
 }
 
 // Handler processes one delivery. nil acks it; RetryLater redelivers it
 // after a delay; any other error redelivers it with backoff, or parks it
-// from the MaxAttempts-th delivery on.
+// after MaxAttempts failures.
 type Handler func(context.Context, Delivery) error
 
 // Consume creates or joins the durable consumer cfg names and runs h on each
@@ -59,6 +62,9 @@ func (s *Store) Consume(ctx context.Context, cfg ConsumerConfig, h Handler) erro
 	if cfg.AckWait <= 0 {
 		cfg.AckWait = 30 * time.Second
 	}
+	if cfg.MaxAckPending <= 0 {
+		cfg.MaxAckPending = 256 * cfg.Workers
+	}
 	cctx, cancel := context.WithTimeout(ctx, 5*s.cfg.Timeout)
 	cons, err := s.streams[cfg.Kind].CreateOrUpdateConsumer(cctx, jetstream.ConsumerConfig{
 		Durable:       cfg.Durable,
@@ -67,19 +73,20 @@ func (s *Store) Consume(ctx context.Context, cfg ConsumerConfig, h Handler) erro
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       cfg.AckWait,
 		MaxDeliver:    -1,
-		MaxAckPending: 4 * cfg.Workers * 64,
+		MaxAckPending: cfg.MaxAckPending,
 	})
 	cancel()
 	if err != nil {
 		return fmt.Errorf("consumer %s: %w", cfg.Durable, classify(err))
 	}
 	log := s.log.With("consumer", cfg.Durable)
+	failures := newFailureCount(4 * cfg.MaxAckPending)
 	work := make(chan jetstream.Msg)
 	var wg sync.WaitGroup
 	for range cfg.Workers {
 		wg.Go(func() {
 			for msg := range work {
-				s.handle(ctx, log, cfg, msg, h)
+				s.handle(ctx, log, cfg, failures, msg, h)
 			}
 		})
 	}
@@ -111,7 +118,7 @@ func (s *Store) Consume(ctx context.Context, cfg ConsumerConfig, h Handler) erro
 	return nil
 }
 
-func (s *Store) handle(ctx context.Context, log *slog.Logger, cfg ConsumerConfig, msg jetstream.Msg, h Handler) {
+func (s *Store) handle(ctx context.Context, log *slog.Logger, cfg ConsumerConfig, failures *failureCount, msg jetstream.Msg, h Handler) {
 	meta, err := msg.Metadata()
 	if err != nil {
 		log.Error("message without metadata", "subject", msg.Subject(), "err", err)
@@ -130,6 +137,7 @@ func (s *Store) handle(ctx context.Context, log *slog.Logger, cfg ConsumerConfig
 	var later RetryLater
 	switch {
 	case err == nil:
+		failures.forget(d.Seq)
 		if err := msg.Ack(); err != nil {
 			log.Warn("ack failed; the message will be delivered again", "subject", msg.Subject(), "seq", d.Seq, "err", err)
 		}
@@ -138,14 +146,54 @@ func (s *Store) handle(ctx context.Context, log *slog.Logger, cfg ConsumerConfig
 	case ctx.Err() != nil:
 		// Shutting down: let another process take it at once.
 		_ = msg.Nak()
-	case d.Attempt >= uint64(cfg.MaxAttempts):
-		log.Error("parked message after failed attempts", "subject", msg.Subject(), "seq", d.Seq, "attempts", d.Attempt, "err", err)
-		_ = msg.Term()
 	default:
-		delay := min(time.Duration(1<<min(d.Attempt, 10))*50*time.Millisecond, 10*time.Second)
-		log.Warn("handler failed; retrying", "subject", msg.Subject(), "seq", d.Seq, "attempt", d.Attempt, "retry_in", delay, "err", err)
+		n := failures.add(d.Seq)
+		if n >= cfg.MaxAttempts {
+			failures.forget(d.Seq)
+			log.Error("parked message after failed attempts", "subject", msg.Subject(), "seq", d.Seq, "failures", n, "deliveries", d.Attempt, "err", err)
+			_ = msg.Term()
+			return
+		}
+		delay := min(time.Duration(1<<min(n, 10))*50*time.Millisecond, 10*time.Second)
+		log.Warn("handler failed; retrying", "subject", msg.Subject(), "seq", d.Seq, "failures", n, "retry_in", delay, "err", err)
 		_ = msg.NakWithDelay(delay)
 	}
+}
+
+// failureCount counts, in this process, the failed attempts at each
+// message, so a message that waits (RetryLater) however long is not parked
+// for it. A message whose attempts spread over several processes is parked
+// after at most MaxAttempts failures in one of them. It forgets the oldest
+// entries beyond its bound.
+type failureCount struct {
+	mu    sync.Mutex
+	n     map[uint64]int
+	order []uint64
+	bound int
+}
+
+func newFailureCount(bound int) *failureCount {
+	return &failureCount{n: map[uint64]int{}, bound: bound}
+}
+
+func (f *failureCount) add(seq uint64) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.n[seq]; !ok {
+		f.order = append(f.order, seq)
+		for len(f.order) > f.bound {
+			delete(f.n, f.order[0])
+			f.order = f.order[1:]
+		}
+	}
+	f.n[seq]++
+	return f.n[seq]
+}
+
+func (f *failureCount) forget(seq uint64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.n, seq)
 }
 
 // Processed reports whether the durable consumer has handled every message

@@ -249,15 +249,15 @@ func TestConsumeRetryLaterRedelivers(t *testing.T) {
 // MaxAttempts as parking "after that many failed attempts": a message put
 // back with RetryLater several times and then failing once must not be
 // parked.
-// A RetryLater is a delivery like any other, so MaxAttempts must leave room
-// for them; it never parks by itself, only a failure on or after the
-// MaxAttempts-th delivery does.
-func TestConsumeRetryLaterCountsAsADelivery(t *testing.T) {
+// A RetryLater is not a failure: a message that waited many times is
+// still retried after a failure, and parked only after MaxAttempts
+// failures.
+func TestConsumeRetryLaterDoesNotCountAsFailure(t *testing.T) {
 	_, _, s := open(t, nil)
 	var mu sync.Mutex
 	var attempts []uint64
 	var succeeded atomic.Bool
-	consume(t, s, eventstore.ConsumerConfig{Durable: "later-then-fail", Kind: eventstore.Products, MaxAttempts: 5}, func(_ context.Context, d eventstore.Delivery) error {
+	consume(t, s, eventstore.ConsumerConfig{Durable: "later-then-fail", Kind: eventstore.Products, MaxAttempts: 2}, func(_ context.Context, d eventstore.Delivery) error {
 		mu.Lock()
 		attempts = append(attempts, d.Attempt)
 		n := len(attempts)

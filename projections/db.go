@@ -114,10 +114,46 @@ func (d *DB) load(readOnly bool) error {
 	return nil
 }
 
-// Swap replaces the read model with the one in the file next, atomically:
-// the file is renamed over this one, and every query before the call sees
-// the old views, every query after it the new. Whoever follows the log into
-// this DB must start again from its new checkpoints.
+// Replace swaps the read model in the file next in for this one,
+// atomically and without going back: catchUp brings next up to this read
+// model's checkpoints, first while this one keeps serving and applying,
+// then once more with both paused, for the few events applied meanwhile.
+// The file is then renamed over this one; every query before sees the old
+// views, every query after the new, and the checkpoints never move back.
+func (d *DB) Replace(next string, catchUp func(next *DB, until map[eventstore.Kind]uint64) error) error {
+	nd, err := Open(next, d.log)
+	if err != nil {
+		return err
+	}
+	if err := catchUp(nd, d.Checkpoints()); err != nil {
+		nd.Close()
+		return fmt.Errorf("bring %s up to date: %w", next, err)
+	}
+	d.swap.Lock()
+	defer d.swap.Unlock()
+	err = catchUp(nd, d.Checkpoints())
+	if cerr := nd.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("bring %s up to date: %w", next, err)
+	}
+	if err := d.bolt.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(next, d.path); err != nil {
+		if lerr := d.load(false); lerr != nil {
+			return errors.Join(err, lerr)
+		}
+		return fmt.Errorf("swap in %s: %w", next, err)
+	}
+	return d.load(false)
+}
+
+// Swap replaces the read model with the file next as it is, atomically.
+// Whoever follows the log into this DB must start again from its new
+// checkpoints (Apply refuses what does not follow them); Replace is the
+// swap that needs no such restart.
 func (d *DB) Swap(next string) error {
 	d.swap.Lock()
 	defer d.swap.Unlock()

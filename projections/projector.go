@@ -72,9 +72,13 @@ func (p *Projector) Run(ctx context.Context) {
 	for _, k := range eventstore.Kinds() {
 		wg.Go(func() {
 			for attempt := 1; ctx.Err() == nil; attempt++ {
+				before := p.db.Checkpoint(k)
 				err := p.follow(ctx, k, 0, nil)
 				if ctx.Err() != nil {
 					return
+				}
+				if p.db.Checkpoint(k) != before {
+					attempt = 1 // it got somewhere: start the backoff over
 				}
 				p.log.Warn("following the log failed; retrying", "stream", k.Stream(), "err", err)
 				sleep(ctx, min(time.Duration(attempt)*500*time.Millisecond, 5*time.Second))
@@ -96,12 +100,13 @@ func (p *Projector) CatchUp(ctx context.Context, until map[eventstore.Kind]uint6
 	var mu sync.Mutex
 	var applied uint64
 	report := func(n int) {
+		// Under the lock, so reports arrive in order and the last one
+		// is the total.
 		mu.Lock()
+		defer mu.Unlock()
 		applied += uint64(n)
-		pr := Progress{Applied: applied, Total: total}
-		mu.Unlock()
 		if progress != nil {
-			progress(pr)
+			progress(Progress{Applied: applied, Total: total})
 		}
 	}
 	var wg sync.WaitGroup
@@ -121,6 +126,15 @@ func (p *Projector) CatchUp(ctx context.Context, until map[eventstore.Kind]uint6
 	return errors.Join(all...)
 }
 
+// Replace swaps the read model in the file next in for the one this
+// projector feeds, first bringing it up to date, so nothing applied is
+// lost and the checkpoints never move back (DB.Replace).
+func (p *Projector) Replace(ctx context.Context, next string) error {
+	return p.db.Replace(next, func(nd *DB, until map[eventstore.Kind]uint64) error {
+		return NewProjector(p.es, nd, p.log).CatchUp(ctx, until, nil)
+	})
+}
+
 // follow applies stream k from the checkpoint on, in batches, up to until
 // (0: forever). It returns nil once until is applied.
 func (p *Projector) follow(ctx context.Context, k eventstore.Kind, until uint64, applied func(int)) error {
@@ -131,6 +145,7 @@ func (p *Projector) follow(ctx context.Context, k eventstore.Kind, until uint64,
 			return nil
 		}
 		if err := p.db.Apply(k, batch); err != nil {
+			p.noteDropped(k, len(batch))
 			return err
 		}
 		if applied != nil {
@@ -173,6 +188,13 @@ func (p *Projector) noteRead(k eventstore.Kind, m eventstore.Message, pos events
 	}
 	l.batched++
 	l.pending = pos.Pending
+}
+
+// noteDropped forgets a batch read but not written; it is read again.
+func (p *Projector) noteDropped(k eventstore.Kind, n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.lag[k].batched -= n
 }
 
 func (p *Projector) noteApplied(k eventstore.Kind, n int, last time.Time) {

@@ -58,12 +58,13 @@ func Rebuild(ctx context.Context, es *eventstore.Store, nc *nats.Conn, path stri
 	if !errors.Is(err, nats.ErrNoResponders) {
 		return err
 	}
-	// No projector holds the file: make sure no other process does.
+	// No projector holds the file: swap it in here, and make sure no
+	// other process holds it.
 	db, err := Open(path, log)
 	if err != nil {
 		return err
 	}
-	if err := db.Swap(next); err != nil {
+	if err := NewProjector(es, db, log).Replace(ctx, next); err != nil {
 		db.Close()
 		return err
 	}
@@ -99,6 +100,9 @@ func Verify(ctx context.Context, es *eventstore.Store, nc *nats.Conn, path strin
 		return 0, err
 	}
 	defer fresh.Close()
+	if report == nil {
+		report = func(Difference) {}
+	}
 	n := 0
 	err = fresh.View(func(want KV) error {
 		return live.View(func(got KV) error {

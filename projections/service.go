@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -48,12 +49,21 @@ type ServiceConfig struct {
 	// Lag reports the projector's lag, for the lag endpoint.
 	Lag func() map[string]Lag
 	// Ready, when set, is called once every endpoint is subscribed.
-	Ready  func()
+	Ready func()
+	// Swap replaces the read model with the file at a path, brought up
+	// to date first (Projector.Replace).
+	Swap   func(ctx context.Context, path string) error
 	Logger *slog.Logger
 }
 
 // Serve answers queries from db over NATS until ctx ends. It also serves
 // this read model's admin subject (copy, swap), addressed to it alone.
+//
+// Queries are plain queue-group subscriptions, each answered in a
+// goroutine of its own: a query waiting for its position must not hold up
+// the others, and a micro endpoint handler must answer before it returns.
+// The micro service carries the lag and admin endpoints, and makes the
+// replicas visible to `nats micro ls`.
 func Serve(ctx context.Context, nc *nats.Conn, db *DB, cfg ServiceConfig) error {
 	if cfg.MaxWait <= 0 {
 		cfg.MaxWait = 2 * time.Second
@@ -71,9 +81,8 @@ func Serve(ctx context.Context, nc *nats.Conn, db *DB, cfg ServiceConfig) error 
 		return fmt.Errorf("query service: %w", err)
 	}
 	defer svc.Stop()
-	s := &server{db: db, cfg: cfg}
-	g := svc.AddGroup(queryPrefix)
-	for name, h := range map[string]func(Query, KV) (any, error){
+	s := &server{db: db, cfg: cfg, inflight: make(chan struct{}, maxInflight)}
+	queries := map[string]func(Query, KV) (any, error){
 		"reservation":        s.reservation,
 		"reservations":       s.customerReservations,
 		"history":            s.history,
@@ -82,11 +91,28 @@ func Serve(ctx context.Context, nc *nats.Conn, db *DB, cfg ServiceConfig) error 
 		"store":              s.store,
 		"stores":             func(_ Query, kv KV) (any, error) { return Stores(kv) },
 		"store-reservations": s.storeReservations,
-	} {
-		if err := g.AddEndpoint(name, s.handler(ctx, h)); err != nil {
-			return fmt.Errorf("query endpoint %s: %w", name, err)
-		}
 	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for name, h := range queries {
+		sub, err := nc.QueueSubscribe(queryPrefix+"."+name, ServiceName, func(msg *nats.Msg) {
+			select {
+			case s.inflight <- struct{}{}:
+			default:
+				respondError(msg, codeUnavailable, "read model busy")
+				return
+			}
+			wg.Go(func() {
+				defer func() { <-s.inflight }()
+				s.answer(ctx, msg, h)
+			})
+		})
+		if err != nil {
+			return fmt.Errorf("query subscription %s: %w", name, err)
+		}
+		defer sub.Unsubscribe()
+	}
+	g := svc.AddGroup(queryPrefix)
 	if err := g.AddEndpoint("lag", micro.HandlerFunc(func(req micro.Request) {
 		var lag map[string]Lag
 		if cfg.Lag != nil {
@@ -97,7 +123,7 @@ func Serve(ctx context.Context, nc *nats.Conn, db *DB, cfg ServiceConfig) error 
 		return err
 	}
 	admin := svc.AddGroup(adminPrefix, micro.WithGroupQueueGroupDisabled())
-	if err := admin.AddEndpoint(AdminToken(db.Path()), micro.HandlerFunc(s.admin)); err != nil {
+	if err := admin.AddEndpoint(AdminToken(db.Path()), micro.HandlerFunc(func(req micro.Request) { s.admin(ctx, req) })); err != nil {
 		return fmt.Errorf("admin endpoint: %w", err)
 	}
 	if err := nc.Flush(); err != nil {
@@ -110,9 +136,14 @@ func Serve(ctx context.Context, nc *nats.Conn, db *DB, cfg ServiceConfig) error 
 	return nil
 }
 
+// maxInflight bounds the queries one replica works on at once; beyond it a
+// query is answered unavailable at once rather than queued.
+const maxInflight = 1024
+
 type server struct {
-	db  *DB
-	cfg ServiceConfig
+	db       *DB
+	cfg      ServiceConfig
+	inflight chan struct{}
 }
 
 // Error codes of the query service, as HTTP statuses.
@@ -122,46 +153,57 @@ const (
 	codeUnavailable = "503"
 )
 
-// handler answers each query in its own goroutine, so one waiting for a
-// position holds up no other.
-func (s *server) handler(ctx context.Context, h func(Query, KV) (any, error)) micro.Handler {
-	return micro.HandlerFunc(func(req micro.Request) {
-		go func() {
-			var q Query
-			if err := json.Unmarshal(req.Data(), &q); err != nil {
-				_ = req.Error(codeBadRequest, "query is not valid JSON", nil)
-				return
-			}
-			wctx, cancel := context.WithTimeout(ctx, s.cfg.MaxWait)
-			defer cancel()
-			for stream, seq := range q.After {
-				k, ok := kindOf(stream)
-				if !ok {
-					_ = req.Error(codeBadRequest, "unknown stream "+stream, nil)
-					return
-				}
-				if err := s.db.WaitFor(wctx, k, seq); err != nil {
-					_ = req.Error(codeUnavailable, fmt.Sprintf("read model behind %s %d", stream, seq), nil)
-					return
-				}
-			}
-			var out any
-			err := s.db.View(func(kv KV) (err error) {
-				out, err = h(q, kv)
-				return err
-			})
-			switch {
-			case errors.Is(err, domain.ErrNotFound):
-				_ = req.Error(codeNotFound, err.Error(), nil)
-			case errors.Is(err, domain.ErrInvalid):
-				_ = req.Error(codeBadRequest, err.Error(), nil)
-			case err != nil:
-				_ = req.Error(codeUnavailable, err.Error(), nil)
-			default:
-				_ = req.RespondJSON(out)
-			}
-		}()
+// answer waits until the read model has reached the query's position,
+// then answers it from one consistent view.
+func (s *server) answer(ctx context.Context, msg *nats.Msg, h func(Query, KV) (any, error)) {
+	var q Query
+	if err := json.Unmarshal(msg.Data, &q); err != nil {
+		respondError(msg, codeBadRequest, "query is not valid JSON")
+		return
+	}
+	wctx, cancel := context.WithTimeout(ctx, s.cfg.MaxWait)
+	defer cancel()
+	for stream, seq := range q.After {
+		k, ok := kindOf(stream)
+		if !ok {
+			respondError(msg, codeBadRequest, "unknown stream "+stream)
+			return
+		}
+		if err := s.db.WaitFor(wctx, k, seq); err != nil {
+			respondError(msg, codeUnavailable, fmt.Sprintf("read model behind %s %d", stream, seq))
+			return
+		}
+	}
+	var out any
+	err := s.db.View(func(kv KV) (err error) {
+		out, err = h(q, kv)
+		return err
 	})
+	switch {
+	case errors.Is(err, domain.ErrNotFound):
+		respondError(msg, codeNotFound, err.Error())
+	case errors.Is(err, domain.ErrInvalid):
+		respondError(msg, codeBadRequest, err.Error())
+	case err != nil:
+		s.cfg.Logger.Error("query failed", "subject", msg.Subject, "err", err)
+		respondError(msg, codeUnavailable, err.Error())
+	default:
+		data, err := json.Marshal(out)
+		if err != nil {
+			respondError(msg, codeUnavailable, err.Error())
+			return
+		}
+		_ = msg.Respond(data)
+	}
+}
+
+// respondError answers with an error the way micro services do: in the
+// Nats-Service-Error and Nats-Service-Error-Code headers.
+func respondError(msg *nats.Msg, code, desc string) {
+	reply := nats.NewMsg(msg.Reply)
+	reply.Header.Set(micro.ErrorHeader, desc)
+	reply.Header.Set(micro.ErrorCodeHeader, code)
+	_ = msg.RespondMsg(reply)
 }
 
 // found turns a missing view into domain.ErrNotFound naming it.
@@ -214,7 +256,7 @@ type adminRequest struct {
 	Path string `json:"path"`
 }
 
-func (s *server) admin(req micro.Request) {
+func (s *server) admin(ctx context.Context, req micro.Request) {
 	var a adminRequest
 	if err := json.Unmarshal(req.Data(), &a); err != nil || a.Path == "" {
 		_ = req.Error(codeBadRequest, "admin request needs op and path", nil)
@@ -225,7 +267,11 @@ func (s *server) admin(req micro.Request) {
 	case "copy":
 		err = s.db.CopyTo(a.Path)
 	case "swap":
-		err = s.db.Swap(a.Path)
+		if s.cfg.Swap == nil {
+			err = errors.New("this projector cannot swap its read model")
+			break
+		}
+		err = s.cfg.Swap(ctx, a.Path)
 	default:
 		err = fmt.Errorf("unknown admin op %q", a.Op)
 	}

@@ -193,7 +193,7 @@ func startProjector(t testing.TB, natsURL string, replicas ...int) *testProjecto
 	wg.Go(func() { proj.Run(ctx) })
 	ready := make(chan struct{})
 	wg.Go(func() {
-		if err := projections.Serve(ctx, nc, db, projections.ServiceConfig{Lag: proj.Lag, Ready: func() { close(ready) }}); err != nil {
+		if err := projections.Serve(ctx, nc, db, projections.ServiceConfig{Lag: proj.Lag, Swap: proj.Replace, Ready: func() { close(ready) }}); err != nil {
 			t.Errorf("serve queries: %v", err)
 		}
 	})

@@ -89,7 +89,7 @@ func (m *Main) serve(ctx context.Context, es *eventstore.Store, nc *nats.Conn) e
 	wg.Go(func() { p.Run(ctx) })
 	serveErr := make(chan error, 1)
 	wg.Go(func() {
-		serveErr <- projections.Serve(ctx, nc, db, projections.ServiceConfig{MaxWait: m.maxWait, Lag: p.Lag, Logger: m.log, Ready: func() {
+		serveErr <- projections.Serve(ctx, nc, db, projections.ServiceConfig{MaxWait: m.maxWait, Lag: p.Lag, Swap: p.Replace, Logger: m.log, Ready: func() {
 			m.log.Info("projector serving", "db", m.db, "checkpoints", fmt.Sprint(db.Checkpoints()))
 		}})
 	})

@@ -17,8 +17,9 @@ type Cluster struct {
 	Servers []*Server
 }
 
-// StartCluster starts an n-node JetStream cluster and waits until it has a
-// meta leader, so replicated streams can be created at once.
+// StartCluster starts an n-node JetStream cluster and waits until its meta
+// leader sees every node online with JetStream and every node is current,
+// so replicated streams can be placed at once.
 func StartCluster(t testing.TB, n int) *Cluster {
 	t.Helper()
 	ports := make([]int, n)
@@ -55,22 +56,26 @@ func StartCluster(t testing.TB, n int) *Cluster {
 		s.opts.Port = s.srv.Addr().(*net.TCPAddr).Port
 	}
 	deadline := time.Now().Add(30 * time.Second)
-	for {
-		leader := false
-		for _, s := range c.Servers {
-			if s.srv != nil && s.srv.JetStreamIsLeader() {
-				leader = true
-			}
-		}
-		if leader {
-			break
-		}
+	for !c.ready(n) {
 		if time.Now().After(deadline) {
-			t.Fatal("no JetStream meta leader after 30s")
+			t.Fatal("JetStream cluster not formed after 30s")
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	return c
+}
+
+func (c *Cluster) ready(n int) bool {
+	peers := 0
+	for _, s := range c.Servers {
+		if !s.srv.JetStreamIsCurrent() {
+			return false
+		}
+		if s.srv.JetStreamIsLeader() {
+			peers = len(s.srv.JetStreamClusterPeers())
+		}
+	}
+	return peers == n
 }
 
 // URL lists every node's client URL, comma separated, as NATS_URL takes it.
