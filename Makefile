@@ -10,6 +10,7 @@ DATA    := data
 build:
 	$(GO) build -o $(BIN)/api ./cmd/api
 	$(GO) build -o $(BIN)/projector ./cmd/projector
+	$(GO) build -o $(BIN)/assigner ./cmd/assigner
 	$(GO) build -o $(BIN)/nats-server github.com/nats-io/nats-server/v2
 
 run: build

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts Tshop on this machine: a NATS server with JetStream configured by
-# nats.conf, then the api with the demo data and the projector with its
-# read model under data/. Ctrl-C stops them all.
+# nats.conf, then the api with the demo data, the projector with its read
+# model under data/, and the assigner. Ctrl-C stops them all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-bin}
@@ -37,6 +37,9 @@ TSHOP_DEMO=1 "${detach[@]}" "$BIN/api" &
 pids+=($!)
 
 "${detach[@]}" "$BIN/projector" --db "$DATA/projector.db" &
+pids+=($!)
+
+"${detach[@]}" "$BIN/assigner" &
 pids+=($!)
 
 echo "Tshop is up: api on http://127.0.0.1:8088, projector on data/projector.db (Ctrl-C stops it)" >&2

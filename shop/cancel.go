@@ -13,7 +13,7 @@ import (
 
 // cancellerConsumer finishes every cancellation a crash left half done. Its
 // name must never change.
-var cancellerConsumer = eventstore.ConsumerConfig{Durable: "reservation-canceller", Kind: eventstore.Reservations, Workers: 8}
+var cancellerConsumer = eventstore.ConsumerConfig{Durable: "reservation-canceller", Kind: eventstore.Reservations, Workers: 8, AckWait: shopAckWait}
 
 // cancelGrace is how long the canceller leaves a fresh cancellation to the
 // request that made it before finishing it itself.

@@ -42,6 +42,19 @@ func (s *Service) Reservation(ctx context.Context, id uuid.UUID) (domain.Reserva
 	return get[domain.Reservation](ctx, s, eventstore.Reservations, id.String())
 }
 
+// PauseStore stops a store from taking new reservations; those it holds
+// stay with it.
+func (s *Service) PauseStore(ctx context.Context, storeID string) (domain.Store, Position, error) {
+	st, seq, err := execute[domain.Store](ctx, s, eventstore.Stores, storeID, domain.PauseStore{})
+	return st, at(eventstore.Stores, seq), err
+}
+
+// ResumeStore lets a paused store take reservations again.
+func (s *Service) ResumeStore(ctx context.Context, storeID string) (domain.Store, Position, error) {
+	st, seq, err := execute[domain.Store](ctx, s, eventstore.Stores, storeID, domain.ResumeStore{})
+	return st, at(eventstore.Stores, seq), err
+}
+
 // Fulfil records that an accepted reservation's phone was handed over.
 func (s *Service) Fulfil(ctx context.Context, id uuid.UUID, cmd domain.Fulfil) (domain.Reservation, Position, error) {
 	r, seq, err := execute[domain.Reservation](ctx, s, eventstore.Reservations, id.String(), cmd)

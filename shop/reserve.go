@@ -13,7 +13,7 @@ import (
 
 // placerConsumer places every reservation whose unit a product holds. Its
 // name must never change.
-var placerConsumer = eventstore.ConsumerConfig{Durable: "reservation-placer", Kind: eventstore.Products, Workers: 8}
+var placerConsumer = eventstore.ConsumerConfig{Durable: "reservation-placer", Kind: eventstore.Products, Workers: 8, AckWait: shopAckWait}
 
 // ErrKeyReused means an Idempotency-Key came back with another request.
 var ErrKeyReused = errors.New("idempotency key was used for another reservation")

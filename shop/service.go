@@ -13,6 +13,12 @@ import (
 	"github.com/tshop/tshop/eventstore"
 )
 
+// shopAckWait is how long a message handed to a process that died stays
+// with it before another takes it over. Every handler here finishes in well
+// under it (each call it makes is bounded by the store's timeout); one that
+// does not is merely done twice, which every handler allows.
+const shopAckWait = 5 * time.Second
+
 // ErrBusy means an aggregate stayed contended through every retry.
 var ErrBusy = errors.New("too much contention, try again")
 

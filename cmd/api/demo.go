@@ -19,7 +19,8 @@ var demoProducts = []domain.CreateProduct{
 	{ID: "pixel-11-128", Name: "Pixel 11 128GB", Stock: 0},
 }
 
-// demoStores is a small store directory at real locations.
+// demoStores are a few well-known stores at real locations; demoDirectory
+// adds some three hundred more across the country.
 var demoStores = []domain.RegisterStore{
 	{ID: "gangnam-01", Name: "T world 강남역점", Location: domain.Location{Lat: 37.4979, Lon: 127.0276}, Capacity: 50},
 	{ID: "jongno-01", Name: "T world 종로점", Location: domain.Location{Lat: 37.5704, Lon: 126.9921}, Capacity: 30},
@@ -48,7 +49,7 @@ func loadDemo(ctx context.Context, svc *shop.Service, log *slog.Logger) error {
 			return err
 		}
 	}
-	for _, s := range demoStores {
+	for _, s := range append(demoStores, demoDirectory()...) {
 		_, _, err := svc.RegisterStore(ctx, s)
 		switch {
 		case err == nil:

@@ -54,6 +54,8 @@ func (a *api) routes() http.Handler {
 	r.Get("/stores", a.handle(a.listStores))
 	r.Get("/stores/{id}", a.handle(a.getStore))
 	r.Get("/stores/{id}/reservations", a.handle(a.storeReservations))
+	r.Post("/stores/{id}/pause", a.handle(a.pauseStore))
+	r.Post("/stores/{id}/resume", a.handle(a.resumeStore))
 
 	r.Post("/reservations", a.handle(a.createReservation))
 	r.Get("/reservations", a.handle(a.listReservations))

@@ -67,3 +67,24 @@ func (a *api) storeReservations(w http.ResponseWriter, r *http.Request) error {
 		return a.views.StoreReservations(r.Context(), id, after)
 	}, views(viewReservation))
 }
+
+// pauseStore and resumeStore take no body: the route says it all.
+func (a *api) pauseStore(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	return command(a, w, http.StatusOK, func() (domain.Store, shop.Position, error) {
+		return a.svc.PauseStore(r.Context(), id)
+	}, viewStore)
+}
+
+func (a *api) resumeStore(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	return command(a, w, http.StatusOK, func() (domain.Store, shop.Position, error) {
+		return a.svc.ResumeStore(r.Context(), id)
+	}, viewStore)
+}

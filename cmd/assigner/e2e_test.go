@@ -1,0 +1,219 @@
+package main_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/tshop/tshop/domain"
+	"github.com/tshop/tshop/eventstore"
+	"github.com/tshop/tshop/internal/natstest"
+	"github.com/tshop/tshop/shop"
+)
+
+var assignerBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "tshop-assigner")
+	if err != nil {
+		panic(err)
+	}
+	assignerBin = filepath.Join(dir, "assigner")
+	build := exec.Command("go", "build", "-o", assignerBin, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type env struct {
+	ns  *natstest.Server
+	es  *eventstore.Store
+	svc *shop.Service
+}
+
+// newEnv starts NATS and a shop with its background completion running, as
+// the api has it; no assigner runs until a test starts one.
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	ns := natstest.Start(t)
+	es, err := eventstore.Open(context.Background(), ns.Connect(), &eventstore.Config{Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := shop.New(es, &shop.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { svc.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return &env{ns: ns, es: es, svc: svc}
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+type proc struct {
+	cmd *exec.Cmd
+	out *syncBuffer
+}
+
+func (e *env) startAssigner(t *testing.T) *proc {
+	t.Helper()
+	cmd := exec.Command(assignerBin, "--nats", e.ns.URL())
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	return &proc{cmd: cmd, out: out}
+}
+
+func (p *proc) stop(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("assigner on SIGTERM: %v\n%s", err, p.out)
+	}
+}
+
+func (e *env) product(t *testing.T, id string, stock int) {
+	t.Helper()
+	if _, _, err := e.svc.CreateProduct(context.Background(), domain.CreateProduct{ID: id, Name: "Phone", Stock: stock}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (e *env) store(t *testing.T, id string, lat, lon float64, capacity int) {
+	t.Helper()
+	if _, _, err := e.svc.RegisterStore(context.Background(), domain.RegisterStore{ID: id, Name: "Store " + id, Location: domain.Location{Lat: lat, Lon: lon}, Capacity: capacity}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (e *env) reserve(t *testing.T, product string, i int, lat, lon float64) uuid.UUID {
+	t.Helper()
+	res, err := e.svc.Reserve(context.Background(), shop.ReserveRequest{ProductID: product, CustomerID: fmt.Sprintf("c-%d", i), Location: domain.Location{Lat: lat, Lon: lon}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Reservation.ID
+}
+
+func (e *env) reservation(t *testing.T, id uuid.UUID) domain.Reservation {
+	t.Helper()
+	r, err := e.svc.Reservation(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func (e *env) storeState(t *testing.T, id string) domain.Store {
+	t.Helper()
+	m, err := e.es.Last(context.Background(), eventstore.Stores, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s domain.Store
+	if err := m.State(&s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s", what, timeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// checkStores checks, from the log, that no store holds more than its
+// capacity and that every store holds exactly the reservations accepted
+// by it and still open.
+func (e *env) checkStores(t *testing.T, stores []string, ids []uuid.UUID) map[domain.Status]int {
+	t.Helper()
+	holding := map[uuid.UUID]string{}
+	for _, id := range stores {
+		s := e.storeState(t, id)
+		if s.Load() > s.Capacity {
+			t.Errorf("store %s holds %d, capacity %d", id, s.Load(), s.Capacity)
+		}
+		for _, r := range s.Holding {
+			if other, ok := holding[r]; ok {
+				t.Errorf("reservation %s held by %s and %s", r, other, id)
+			}
+			holding[r] = id
+		}
+	}
+	statuses := map[domain.Status]int{}
+	for _, id := range ids {
+		r := e.reservation(t, id)
+		statuses[r.Status]++
+		switch r.Status {
+		case domain.StatusAccepted:
+			if holding[id] != r.StoreID {
+				t.Errorf("reservation %s accepted by %s, held by %q", id, r.StoreID, holding[id])
+			}
+		default:
+			if st, ok := holding[id]; ok {
+				t.Errorf("reservation %s in %s still held by %s", id, r.Status, st)
+			}
+		}
+	}
+	return statuses
+}
+
+// accepted is the reservation's last ReservationAccepted event, as the log
+// has it.
+func (e *env) accepted(t *testing.T, id uuid.UUID) domain.ReservationAccepted {
+	t.Helper()
+	var last domain.ReservationAccepted
+	err := e.es.Scan(context.Background(), eventstore.Reservations, id.String(), 1, func(m eventstore.Message) error {
+		for _, ev := range m.Events {
+			if a, ok := ev.(domain.ReservationAccepted); ok {
+				last = a
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return last
+}

@@ -1,0 +1,244 @@
+package shop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/tshop/tshop/assign"
+	"github.com/tshop/tshop/domain"
+	"github.com/tshop/tshop/eventstore"
+)
+
+// assignerConsumer gives every reservation message to one assigner. Its
+// name must never change. A reservation waiting for room stays unacked,
+// redelivered every few seconds, so MaxAckPending bounds how many may wait
+// at once before new ones queue behind them.
+var assignerConsumer = eventstore.ConsumerConfig{Durable: "store-assigner", Kind: eventstore.Reservations,
+	Workers: 16, MaxAckPending: 20_000, AckWait: shopAckWait}
+
+// maxWaitRetry is the longest a waiting reservation waits between tries.
+const maxWaitRetry = 2 * time.Second
+
+// Assigner gives every placed reservation the best store, and frees a
+// store's slot when its reservation is rejected, cancelled or fulfilled.
+// Any number of assigners may run at once.
+type Assigner struct {
+	s   *Service
+	dir *directory
+	// lastWrite is the stores' stream sequence of this process's last
+	// append, which its directory must have seen before it decides again.
+	lastWrite atomic.Uint64
+}
+
+// NewAssigner returns an assigner that runs commands through s.
+func (s *Service) NewAssigner() *Assigner {
+	return &Assigner{s: s, dir: newDirectory(s.es)}
+}
+
+// Run follows the store directory and assigns until ctx ends.
+func (a *Assigner) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		a.dir.follow(ctx, func(err error) { a.s.log.Warn("following the stores failed; retrying", "err", err) })
+	})
+	wg.Go(func() {
+		// Start with every store known, so the first choices are good.
+		for ctx.Err() == nil {
+			sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			err := a.dir.sync(sctx)
+			cancel()
+			if err == nil {
+				break
+			}
+			a.s.log.Warn("reading the store directory failed; retrying", "err", err)
+			sleepCtx(ctx, time.Second)
+		}
+		a.s.consume(ctx, assignerConsumer, a.handle)
+	})
+	wg.Wait()
+}
+
+func (a *Assigner) handle(ctx context.Context, d eventstore.Delivery) error {
+	if !slices.ContainsFunc(d.Events, concernsStores) {
+		return nil
+	}
+	id, err := uuid.Parse(d.ID)
+	if err != nil {
+		return fmt.Errorf("reservation subject %q: %w", d.ID, err)
+	}
+	// See this process's own store writes before deciding; on a
+	// redelivery, another process's too, which may have died mid-way.
+	if d.Attempt > 1 {
+		err = a.dir.sync(ctx)
+	} else {
+		err = a.dir.waitFor(ctx, a.lastWrite.Load())
+	}
+	if err != nil {
+		return err
+	}
+	return a.converge(ctx, id, d.Attempt)
+}
+
+// concernsStores reports whether an event may change which store should
+// hold its reservation.
+func concernsStores(e domain.Event) bool {
+	switch e.(type) {
+	case domain.ReservationPlaced, domain.ReservationRejected, domain.ReservationAccepted,
+		domain.CancelRequested, domain.ReservationFulfilled:
+		return true
+	}
+	return false
+}
+
+// converge brings the stores' slots in line with the reservation as it is
+// now: a placed one gets a store, an accepted one is held by its store
+// alone, a cancelled or fulfilled one by none. Every step is idempotent,
+// so a crash, a redelivery or a race with another assigner converges too.
+func (a *Assigner) converge(ctx context.Context, id uuid.UUID, attempt uint64) error {
+	r, seq, err := loadFromLeader[domain.Reservation](ctx, a.s.es, eventstore.Reservations, id.String())
+	if err != nil || seq == 0 {
+		return err
+	}
+	holders := a.dir.holding(id)
+	switch r.Status {
+	case domain.StatusPlaced:
+		// A store that turned it down may still hold its slot.
+		keep := ""
+		for _, st := range holders {
+			if slices.Contains(r.RejectedBy, st) {
+				if err := a.release(ctx, st, id); err != nil {
+					return err
+				}
+			} else {
+				keep = st
+			}
+		}
+		return a.assign(ctx, r, keep, attempt)
+	case domain.StatusAccepted:
+		for _, st := range holders {
+			if st != r.StoreID {
+				if err := a.release(ctx, st, id); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	case domain.StatusCancelling:
+		if err := a.releaseAll(ctx, id, holders, r.StoreID); err != nil {
+			return err
+		}
+		_, _, err := execute[domain.Reservation](ctx, a.s, eventstore.Reservations, id.String(), domain.RecordStoreReleased{})
+		return err
+	}
+	// Cancelled or fulfilled: no store holds it any more.
+	return a.releaseAll(ctx, id, holders, r.StoreID)
+}
+
+func (a *Assigner) releaseAll(ctx context.Context, id uuid.UUID, holders []string, storeID string) error {
+	if storeID != "" && !slices.Contains(holders, storeID) {
+		holders = append(holders, storeID)
+	}
+	for _, st := range holders {
+		if err := a.release(ctx, st, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// assign gives a placed reservation a store: the one that already holds
+// its slot (an earlier attempt took it, then stopped), or the best one
+// with room. With none, the reservation waits: the message comes back in a
+// moment and is tried again.
+func (a *Assigner) assign(ctx context.Context, r domain.Reservation, held string, attempt uint64) error {
+	if held != "" {
+		loc, _ := a.dir.location(held)
+		return a.accept(ctx, r, assign.Choice{StoreID: held, DistanceKm: assign.DistanceKm(r.Location, loc)}, attempt)
+	}
+	rejected := func(storeID string) bool { return slices.Contains(r.RejectedBy, storeID) }
+	for range 8 {
+		choice, ok := a.dir.index.Choose(r.Location, rejected)
+		if !ok {
+			return eventstore.RetryLater(min(time.Duration(attempt)*200*time.Millisecond, maxWaitRetry))
+		}
+		st, seq, err := execute[domain.Store](ctx, a.s, eventstore.Stores, choice.StoreID, domain.TakeSlot{ReservationID: r.ID})
+		if errors.Is(err, domain.ErrInvalidTransition) {
+			// Full or paused by now: the directory is behind. Correct it
+			// from the store as stored and choose again.
+			a.dir.index.Put(assign.Store{ID: st.ID, Location: st.Location, Capacity: st.Capacity, Load: st.Load(), Paused: st.Paused})
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		a.noteWrite(seq)
+		return a.accept(ctx, r, choice, attempt)
+	}
+	return eventstore.RetryLater(min(time.Duration(attempt)*200*time.Millisecond, maxWaitRetry))
+}
+
+// accept records the choice on the reservation, whose slot the store now
+// holds. If the reservation moved on meanwhile (cancelled, or accepted by
+// a racing assigner) the slot goes back, unless that other assigner chose
+// the same store.
+func (a *Assigner) accept(ctx context.Context, r domain.Reservation, c assign.Choice, attempt uint64) error {
+	_, _, err := execute[domain.Reservation](ctx, a.s, eventstore.Reservations, r.ID.String(),
+		domain.Accept{StoreID: c.StoreID, DistanceKm: c.DistanceKm, Considered: c.Considered})
+	if err == nil {
+		a.s.log.Info("reservation assigned", "reservation", r.ID, "store", c.StoreID, "distance_km", c.DistanceKm)
+		return nil
+	}
+	if !errors.Is(err, domain.ErrInvalidTransition) {
+		return err
+	}
+	now, _, err := loadFromLeader[domain.Reservation](ctx, a.s.es, eventstore.Reservations, r.ID.String())
+	if err != nil {
+		return err
+	}
+	if now.Status == domain.StatusAccepted && now.StoreID == c.StoreID {
+		return nil
+	}
+	if err := a.release(ctx, c.StoreID, r.ID); err != nil {
+		return err
+	}
+	if now.Status == domain.StatusPlaced {
+		return a.assign(ctx, now, "", attempt)
+	}
+	return nil
+}
+
+// release frees the reservation's slot at a store; a store that does not
+// hold it changes nothing.
+func (a *Assigner) release(ctx context.Context, storeID string, id uuid.UUID) error {
+	_, seq, err := execute[domain.Store](ctx, a.s, eventstore.Stores, storeID, domain.ReleaseSlot{ReservationID: id})
+	if err != nil {
+		return fmt.Errorf("release %s at store %s: %w", id, storeID, err)
+	}
+	a.noteWrite(seq)
+	return nil
+}
+
+func (a *Assigner) noteWrite(seq uint64) {
+	for {
+		old := a.lastWrite.Load()
+		if seq <= old || a.lastWrite.CompareAndSwap(old, seq) {
+			return
+		}
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}

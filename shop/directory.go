@@ -1,0 +1,132 @@
+package shop
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/tshop/tshop/assign"
+	"github.com/tshop/tshop/domain"
+	"github.com/tshop/tshop/eventstore"
+)
+
+// directory is an assigner's picture of every store, kept by following the
+// stores' stream: their places and free capacity for choosing, and which
+// stores hold which reservation for releasing.
+type directory struct {
+	es    *eventstore.Store
+	index *assign.Directory
+
+	mu      sync.Mutex
+	stores  map[string]domain.Store
+	holders map[uuid.UUID]map[string]bool
+	applied uint64
+	moved   chan struct{} // closed and replaced whenever applied moves
+}
+
+func newDirectory(es *eventstore.Store) *directory {
+	return &directory{es: es, index: assign.NewDirectory(), stores: map[string]domain.Store{},
+		holders: map[uuid.UUID]map[string]bool{}, moved: make(chan struct{})}
+}
+
+// follow applies the stores' stream until ctx ends, retrying while NATS is
+// away.
+func (d *directory) follow(ctx context.Context, log func(error)) {
+	for attempt := 1; ctx.Err() == nil; attempt++ {
+		d.mu.Lock()
+		from := d.applied + 1
+		d.mu.Unlock()
+		err := d.es.Follow(ctx, eventstore.Stores, from, func(m eventstore.Message, _ eventstore.Position) error {
+			d.apply(m)
+			return nil
+		})
+		if ctx.Err() != nil {
+			return
+		}
+		log(err)
+		t := time.NewTimer(min(time.Duration(attempt)*500*time.Millisecond, 5*time.Second))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+		}
+	}
+}
+
+func (d *directory) apply(m eventstore.Message) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if m.Seq <= d.applied {
+		return
+	}
+	if m.Err == nil {
+		s := d.stores[m.ID]
+		for _, e := range m.Events {
+			s = s.Evolve(e)
+			switch e := e.(type) {
+			case domain.StoreSlotTaken:
+				if d.holders[e.ReservationID] == nil {
+					d.holders[e.ReservationID] = map[string]bool{}
+				}
+				d.holders[e.ReservationID][e.StoreID] = true
+			case domain.StoreSlotReleased:
+				delete(d.holders[e.ReservationID], e.StoreID)
+				if len(d.holders[e.ReservationID]) == 0 {
+					delete(d.holders, e.ReservationID)
+				}
+			}
+		}
+		d.stores[m.ID] = s
+		d.index.Put(assign.Store{ID: s.ID, Location: s.Location, Capacity: s.Capacity, Load: s.Load(), Paused: s.Paused})
+	}
+	d.applied = m.Seq
+	close(d.moved)
+	d.moved = make(chan struct{})
+}
+
+// waitFor returns once the directory has applied the stores' stream up to
+// seq.
+func (d *directory) waitFor(ctx context.Context, seq uint64) error {
+	for {
+		d.mu.Lock()
+		done, moved := d.applied >= seq, d.moved
+		d.mu.Unlock()
+		if done {
+			return nil
+		}
+		select {
+		case <-moved:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// sync waits until the directory has applied every store event written so
+// far, by any process.
+func (d *directory) sync(ctx context.Context) error {
+	seq, err := d.es.LastSeq(ctx, eventstore.Stores)
+	if err != nil {
+		return err
+	}
+	return d.waitFor(ctx, seq)
+}
+
+// holding lists the stores that hold reservation id.
+func (d *directory) holding(id uuid.UUID) []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]string, 0, len(d.holders[id]))
+	for s := range d.holders[id] {
+		out = append(out, s)
+	}
+	return out
+}
+
+// location of a store the directory knows.
+func (d *directory) location(storeID string) (domain.Location, bool) {
+	s, ok := d.index.Get(storeID)
+	return s.Location, ok
+}
