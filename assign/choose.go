@@ -224,8 +224,10 @@ func (s *search) latGap(r int) float64 {
 	return max(0, g-angleSlackDeg)
 }
 
+// pushRow queues row r with its latitude gap as the bound, shaded down so
+// it never exceeds the bound of a cell in the row.
 func (s *search) pushRow(r int) {
-	s.push(item{bound: arcKm(hav(s.latGap(r) * degree)), kind: rowItem, row: int32(r)})
+	s.push(item{bound: earthRadiusKm * s.latGap(r) * degree * (1 - 1e-12), kind: rowItem, row: int32(r)})
 }
 
 // pushCursor queues a cursor with the bound of its cell. The longitude gap

@@ -110,12 +110,21 @@ func (sc scenario) customer(r *rand.Rand) domain.Location {
 
 // TestChooseMatchesBruteForce is the index's proof: on random directories
 // of every shape, before and after stores are replaced, Choose answers
-// exactly as BruteForce, Considered included.
+// exactly as BruteForce, Considered included; once as shipped, once with
+// the index search never giving way to a scan.
 func TestChooseMatchesBruteForce(t *testing.T) {
-	r := rand.New(rand.NewPCG(2024, 6))
-	rounds, queries, ok := 300, 30, 0
+	t.Run("as shipped", func(t *testing.T) { matchBruteForce(t, 1, 300) })
+	t.Run("walk only", func(t *testing.T) {
+		defer assign.WalkOnly()()
+		matchBruteForce(t, 2, 150)
+	})
+}
+
+func matchBruteForce(t *testing.T, seed uint64, rounds int) {
+	r := rand.New(rand.NewPCG(2024, seed))
+	queries, ok := 15, 0
 	if testing.Short() {
-		rounds = 60
+		rounds /= 5
 	}
 	for round := range rounds {
 		sc := newScenario(r)

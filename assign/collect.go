@@ -52,6 +52,8 @@ type collector struct {
 	q        point
 	rejected func(string) bool
 	dmin     float64 // distance to the nearest eligible store seen
+	lim      float64 // limit()
+	hLim     float64 // havAbove(lim): a store past it is not even measured
 	ties     []seen  // eligible, within NearTieKm of dmin when seen
 	near     [nearestKept]seen
 	nNear    int
@@ -62,7 +64,7 @@ type collector struct {
 
 func (c *collector) reset(at domain.Location, rejected func(string) bool) {
 	c.q, c.rejected = pointOf(at), rejected
-	c.dmin = math.Inf(1)
+	c.dmin, c.lim, c.hLim = math.Inf(1), math.Inf(1), math.Inf(1)
 	c.ties = c.ties[:0]
 	c.nNear, c.nPassed, c.count = 0, 0, 0
 }
@@ -71,17 +73,16 @@ func (c *collector) reset(at domain.Location, rejected func(string) bool) {
 // choice to be exact: the near-tie range of the nearest eligible store and
 // the distance of the last of the nearestKept nearest. A store farther than
 // limit cannot change the choice, and limit never grows.
-func (c *collector) limit() float64 {
-	if c.nNear < nearestKept {
-		return math.Inf(1)
-	}
-	return math.Max(c.dmin+NearTieKm, c.near[nearestKept-1].d)
-}
+func (c *collector) limit() float64 { return c.lim }
 
 func (c *collector) add(e *entry) {
 	c.count++
-	d := haversine(c.q, e.p)
-	if d > c.limit() {
+	h := havBetween(c.q, e.p)
+	if h > c.hLim {
+		return
+	}
+	d := arcKm(h)
+	if d > c.lim {
 		return
 	}
 	s := seen{id: e.id, d: d, free: e.free, paused: e.paused}
@@ -99,6 +100,11 @@ func (c *collector) add(e *entry) {
 		c.ties = append(c.ties, s)
 	}
 	c.nNear = insertSorted(c.near[:], c.nNear, s)
+	if c.nNear == nearestKept {
+		if lim := max(c.dmin+NearTieKm, c.near[nearestKept-1].d); lim != c.lim {
+			c.lim, c.hLim = lim, havAbove(lim)
+		}
+	}
 }
 
 func (c *collector) pass(s seen) {

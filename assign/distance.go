@@ -33,16 +33,36 @@ func pointOf(l domain.Location) point {
 // float64 conversions forbid fused multiply-adds, so the result does not
 // depend on where the compiler inlines it.
 func haversine(a, b point) float64 {
-	sLat := math.Sin((b.lat - a.lat) / 2)
-	sLon := math.Sin((b.lon - a.lon) / 2)
-	h := float64(sLat*sLat) + float64(float64(a.cosLat*b.cosLat)*float64(sLon*sLon))
-	return arcKm(h)
+	return arcKm(havBetween(a, b))
 }
 
-// arcKm turns a haversine value (the square of the sine of half the central
-// angle) into kilometres.
+// havBetween is the haversine of the central angle between a and b.
+func havBetween(a, b point) float64 {
+	sLat := math.Sin((b.lat - a.lat) / 2)
+	sLon := math.Sin((b.lon - a.lon) / 2)
+	return float64(sLat*sLat) + float64(float64(a.cosLat*b.cosLat)*float64(sLon*sLon))
+}
+
+// arcKm turns the haversine of a central angle into kilometres; it never
+// decreases as h grows.
 func arcKm(h float64) float64 {
-	return 2 * earthRadiusKm * math.Asin(math.Sqrt(math.Min(1, math.Max(0, h))))
+	if h >= 1 {
+		h = 1
+	} else if !(h > 0) {
+		h = 0
+	}
+	return 2 * earthRadiusKm * math.Asin(math.Sqrt(h))
+}
+
+// havAbove is a haversine value past which arcKm is surely beyond km: the
+// haversine of km's central angle, raised well above any rounding error.
+func havAbove(km float64) float64 {
+	half := km / (2 * earthRadiusKm)
+	if half >= math.Pi/2 {
+		return math.Inf(1)
+	}
+	s := math.Sin(half)
+	return s * s * (1 + 1e-9)
 }
 
 // hav is the haversine of an angle in radians: sin²(x/2).

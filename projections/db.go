@@ -138,16 +138,7 @@ func (d *DB) Replace(next string, catchUp func(next *DB, until map[eventstore.Ki
 	if err != nil {
 		return fmt.Errorf("bring %s up to date: %w", next, err)
 	}
-	if err := d.bolt.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(next, d.path); err != nil {
-		if lerr := d.load(false); lerr != nil {
-			return errors.Join(err, lerr)
-		}
-		return fmt.Errorf("swap in %s: %w", next, err)
-	}
-	return d.load(false)
+	return d.swapLocked(next)
 }
 
 // Swap replaces the read model with the file next as it is, atomically.
@@ -157,6 +148,12 @@ func (d *DB) Replace(next string, catchUp func(next *DB, until map[eventstore.Ki
 func (d *DB) Swap(next string) error {
 	d.swap.Lock()
 	defer d.swap.Unlock()
+	return d.swapLocked(next)
+}
+
+// swapLocked renames next over the file and opens it; on failure it opens
+// the old file again.
+func (d *DB) swapLocked(next string) error {
 	if err := d.bolt.Close(); err != nil {
 		return err
 	}
