@@ -99,8 +99,10 @@ const (
 	westItem                 // the next cell west of the customer in a row
 )
 
-// item is an entry of the frontier. Every cell not yet searched has a
-// bound at least that of some item, so the frontier's least bound is a
+// item is an entry of the frontier: a row, or a cursor standing for the
+// cells of a row it has yet to reach. Every store not yet seen is at least
+// the bound of some item away, and the bound of an item is never less than
+// that of the item that queued it, so the frontier's least bound is a
 // lower bound of the distance to every store not yet seen.
 type item struct {
 	bound float64
@@ -134,7 +136,7 @@ func (d *Directory) walk(s *search, at domain.Location) bool {
 			return false
 		}
 		it := s.pop()
-		if it.bound > s.limit()+boundSlackKm {
+		if it.bound > s.lim+boundSlackKm {
 			return true
 		}
 		if it.kind == rowItem {

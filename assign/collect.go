@@ -52,14 +52,19 @@ type collector struct {
 	q        point
 	rejected func(string) bool
 	dmin     float64 // distance to the nearest eligible store seen
-	lim      float64 // limit()
-	hLim     float64 // havAbove(lim): a store past it is not even measured
-	ties     []seen  // eligible, within NearTieKm of dmin when seen
-	near     [nearestKept]seen
-	nNear    int
-	passed   [MaxPassed]seen
-	nPassed  int
-	count    int // stores fed
+	// lim is the distance within which every store must be seen for the
+	// choice to be exact: the larger of the near-tie range of the nearest
+	// eligible store and the distance of the last of the nearestKept
+	// nearest (infinite until that many are seen). A store farther than
+	// lim cannot change the choice, and lim never grows.
+	lim     float64
+	hLim    float64 // havAbove(lim): a store past it is not even measured
+	ties    []seen  // eligible, within NearTieKm of dmin when seen
+	near    [nearestKept]seen
+	nNear   int
+	passed  [MaxPassed]seen
+	nPassed int
+	count   int // stores fed
 }
 
 func (c *collector) reset(at domain.Location, rejected func(string) bool) {
@@ -69,12 +74,7 @@ func (c *collector) reset(at domain.Location, rejected func(string) bool) {
 	c.nNear, c.nPassed, c.count = 0, 0, 0
 }
 
-// limit is the distance within which every store must be seen for the
-// choice to be exact: the near-tie range of the nearest eligible store and
-// the distance of the last of the nearestKept nearest. A store farther than
-// limit cannot change the choice, and limit never grows.
-func (c *collector) limit() float64 { return c.lim }
-
+// add weighs one store.
 func (c *collector) add(e *entry) {
 	c.count++
 	h := havBetween(c.q, e.p)

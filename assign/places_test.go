@@ -97,10 +97,10 @@ func koreaStores(r *rand.Rand, n int) []assign.Store {
 		if r.IntN(4) == 0 {
 			load = capacity
 		}
-		stores[i] = assign.Store{ID: fmt.Sprintf("store-%06d", r.IntN(1e6)*1000+i%1000), Location: koreaPlace(r),
+		stores[i] = assign.Store{ID: fmt.Sprintf("store-%05d", i), Location: koreaPlace(r),
 			Capacity: capacity, Load: load, Paused: r.IntN(50) == 0}
 	}
-	return uniqueIDs(stores)
+	return stores
 }
 
 // uniqueIDs renames stores whose ID is taken by an earlier one.
