@@ -20,10 +20,16 @@ test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 9m ./...
 
-# Quick throughput figures against an embedded NATS server; the full
-# benchmark suite arrives with its own issue.
+# Figures against embedded NATS servers, each beside its baseline from the
+# same run: reservations (group commit against plain retry, one product
+# against many, the HTTP ceiling), reads, store choice against a scan,
+# assignment quality against the optimum, and rebuild against a raw read
+# (TSHOP_BENCH_EVENTS reservations, 100,000 by default).
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3s ./shop/ ./cmd/api/
+	$(GO) test -run '^$$' -bench 'Choose|BruteForce' -benchtime 2s ./assign/
+	$(GO) test -run '^$$' -bench 'Quality' -benchtime 1x ./assign/
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./projections/
 
 clean:
 	rm -rf $(BIN)
