@@ -5,7 +5,7 @@ GO      ?= go
 BIN     := bin
 DATA    := data
 
-.PHONY: build run test bench clean
+.PHONY: build run test bench bench-quick bench-go clean
 
 build:
 	$(GO) build -o $(BIN)/api ./cmd/api
@@ -20,12 +20,20 @@ test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 9m ./...
 
-# Figures against embedded NATS servers, each beside its baseline from the
-# same run: reservations (group commit against plain retry, one product
-# against many, the HTTP ceiling), reads, store choice against a scan,
-# assignment quality against the optimum, and rebuild against a raw read
-# (TSHOP_BENCH_EVENTS reservations, 100,000 by default).
-bench:
+# The benchmark suite: real processes, baselines from the same run, results
+# in BENCHMARKS.md, docs/bench.json and docs/*.svg (about 10 minutes).
+bench: build
+	$(GO) run ./cmd/bench --bin $(BIN)
+
+# Every scenario briefly, as a smoke check (under 2 minutes); results go to
+# bench-quick/ so the committed figures stay as measured.
+bench-quick: build
+	mkdir -p bench-quick
+	$(GO) run ./cmd/bench --bin $(BIN) --quick --out bench-quick
+
+# The Go benchmarks of single parts: reservations in-process, HTTP, store
+# choice, assignment quality, rebuild (TSHOP_BENCH_EVENTS reservations).
+bench-go:
 	$(GO) test -run '^$$' -bench . -benchtime 3s ./shop/ ./cmd/api/
 	$(GO) test -run '^$$' -bench 'Choose|BruteForce' -benchtime 2s ./assign/
 	$(GO) test -run '^$$' -bench 'Quality' -benchtime 1x ./assign/

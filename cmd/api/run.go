@@ -26,6 +26,9 @@ type Config struct {
 	Replicas int
 	Timeout  time.Duration
 	Demo     bool
+	// GroupCommit off makes every reservation its own append with retry:
+	// the baseline group commit is measured against, never for service.
+	GroupCommit bool
 }
 
 // Main is the api process: its connections, its server and its settings.
@@ -48,6 +51,7 @@ func NewMain(args []string, stderr io.Writer) (*Main, error) {
 	fs.StringVar(&c.HTTP, "http", cli.Env("TSHOP_HTTP", "127.0.0.1:8088"), "HTTP listen address (env TSHOP_HTTP)")
 	fs.IntVar(&c.Replicas, "replicas", cli.EnvInt("TSHOP_REPLICAS", 1), "replicas of each stream if this process creates it: 1 on one server, 3 on a cluster (env TSHOP_REPLICAS)")
 	fs.DurationVar(&c.Timeout, "timeout", cli.EnvDuration("TSHOP_TIMEOUT", 2*time.Second), "longest a request may take before it answers 503 (env TSHOP_TIMEOUT)")
+	fs.BoolVar(&c.GroupCommit, "group-commit", cli.Env("TSHOP_GROUP_COMMIT", "1") != "0", "commit concurrent reservations of a product together; off only to measure what it buys (env TSHOP_GROUP_COMMIT=0)")
 	fs.BoolVar(&c.Demo, "demo", cli.Env("TSHOP_DEMO", "") == "1", "load the demo catalog and store directory if they are missing (env TSHOP_DEMO=1)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -76,7 +80,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("open event store: %w", err)
 	}
-	svc := shop.New(es, &shop.Config{Logger: m.log, Hooks: m.Hooks})
+	svc := shop.New(es, &shop.Config{Logger: m.log, Hooks: m.Hooks, DisableGroupCommit: !m.cfg.GroupCommit})
 	brk := breaker.New(&breaker.Config{OnChange: func(from, to breaker.State) {
 		m.log.Warn("circuit breaker changed", "from", from.String(), "to", to.String())
 	}})

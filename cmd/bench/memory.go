@@ -1,0 +1,174 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tshop/tshop/internal/load"
+	"github.com/tshop/tshop/projections"
+)
+
+const (
+	memoryScenario  = "Memory after many reservations"
+	rebuildScenario = "projector rebuild of the whole log"
+)
+
+func sortDurations(d []time.Duration) { slices.Sort(d) }
+
+// memoryAndRebuild: make sz.memory reservations, measure each process's
+// resident memory once the read model and the assigner caught up, then
+// rebuild a read model from that log against a raw read of it.
+func (b *bench) memoryAndRebuild(ctx context.Context) error {
+	s, err := b.system(ctx, sysOpts{projector: true, assigner: true})
+	if err != nil {
+		return err
+	}
+	defer s.stop()
+	c := newClient(8)
+	products, err := createProducts(ctx, c, s.apiURL, "mem", b.sz.products, 1_000_000_000)
+	if err != nil {
+		return err
+	}
+	if err := createStores(ctx, c, s.apiURL, 100, 10_000); err != nil {
+		return err
+	}
+	cl := newClient(64)
+	made := 0
+	start := time.Now()
+	for made < b.sz.memory {
+		r := load.Run(ctx, load.Config{Conns: 64, Duration: 5 * time.Second}, reserve(cl, s.apiURL, pickAny(products)))
+		made += r.Kinds["201"]
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	took := time.Since(start)
+	if err := waitCaughtUp(ctx, s.natsURL, 10*time.Minute); err != nil {
+		return err
+	}
+	limits := map[string]int64{"api": 300 << 20, "projector": 200 << 20, "assigner": 200 << 20}
+	for _, name := range []string{"api", "projector", "assigner"} {
+		rss, err := s.rss(name)
+		if err != nil {
+			return err
+		}
+		b.rep.add(result{Scenario: memoryScenario, Durability: s.opts.durability(),
+			Figure: fmt.Sprintf("%s resident memory after %d reservations", name, made), Value: float64(rss) / (1 << 20), Unit: "MiB",
+			Target: fmt.Sprintf("≤ %d MiB", limits[name]>>20), Met: met(rss <= limits[name]),
+			Notes: fmt.Sprintf("made in %s at 64 connections", took.Round(time.Second))})
+	}
+	return b.rebuild(ctx, s)
+}
+
+// waitCaughtUp waits until a projector reports no lag on any stream.
+func waitCaughtUp(ctx context.Context, url string, limit time.Duration) error {
+	nc, err := nats.Connect(url)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	client := projections.NewClient(nc, 5*time.Second)
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		lag, err := client.Lag(ctx)
+		if err == nil && len(lag) > 0 {
+			behind := uint64(0)
+			for _, l := range lag {
+				behind += l.Events
+			}
+			if behind == 0 {
+				return nil
+			}
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	return errors.New("the read model did not catch up")
+}
+
+// rebuild runs bin/projector rebuild into a fresh file and compares its
+// rate with a raw ordered-consumer read of the same streams.
+func (b *bench) rebuild(ctx context.Context, s *system) error {
+	total, rawRate, err := rawRead(ctx, s.natsURL)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(s.dir, "rebuild.db")
+	start := time.Now()
+	out, err := exec.CommandContext(ctx, filepath.Join(b.cfg.bin, "projector"), "rebuild", "--nats", s.natsURL, "--db", path).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("projector rebuild: %v\n%s", err, out)
+	}
+	took := time.Since(start)
+	v := float64(total) / took.Seconds()
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	b.rep.add(result{Scenario: rebuildScenario, Durability: s.opts.durability(),
+		Figure: fmt.Sprintf("messages/s rebuilding %d messages", total), Value: v, Unit: "/s",
+		Baseline: "raw ordered-consumer read of the same streams", BaseValue: rawRate,
+		Target: "≥ 25% of the raw read", Met: met(v >= 0.25*rawRate),
+		Notes: fmt.Sprintf("took %s; read model file %.0f MiB", took.Round(time.Second), float64(fi.Size())/(1<<20))})
+	return nil
+}
+
+// rawRead reads every Tshop stream to its end with an ordered consumer,
+// doing nothing with the messages.
+func rawRead(ctx context.Context, url string) (uint64, float64, error) {
+	nc, err := nats.Connect(url)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return 0, 0, err
+	}
+	var total uint64
+	start := time.Now()
+	for _, name := range []string{"TSHOP_PRODUCTS", "TSHOP_RESERVATIONS", "TSHOP_STORES"} {
+		st, err := js.Stream(ctx, name)
+		if err != nil {
+			return 0, 0, err
+		}
+		last := st.CachedInfo().State.LastSeq
+		if last == 0 {
+			continue
+		}
+		cons, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
+		if err != nil {
+			return 0, 0, err
+		}
+		it, err := cons.Messages(jetstream.PullMaxMessages(1024))
+		if err != nil {
+			return 0, 0, err
+		}
+		for {
+			msg, err := it.Next()
+			if err != nil {
+				it.Stop()
+				return 0, 0, err
+			}
+			meta, err := msg.Metadata()
+			if err != nil {
+				it.Stop()
+				return 0, 0, err
+			}
+			if meta.Sequence.Stream >= last {
+				break
+			}
+		}
+		it.Stop()
+		total += last
+	}
+	return total, float64(total) / time.Since(start).Seconds(), nil
+}

@@ -1,0 +1,214 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// sysOpts says how to start the system under test.
+type sysOpts struct {
+	bin        string // directory of the built binaries
+	conf       string // the shipped nats.conf
+	syncAlways bool   // sync_interval: always instead of the shipped default
+	noGroup    bool   // the api with group commit off
+	projector  bool
+	assigner   bool
+}
+
+func (o sysOpts) durability() string {
+	if o.syncAlways {
+		return "sync_interval: always"
+	}
+	return "sync_interval: 2m (default)"
+}
+
+// system is NATS, the api and optionally a projector and an assigner, each
+// a real process on free ports with its data in a temporary directory.
+type system struct {
+	dir      string
+	natsURL  string
+	apiURL   string
+	procs    map[string]*exec.Cmd
+	logs     map[string]*os.File
+	opts     sysOpts
+	natsPort int
+}
+
+func startSystem(ctx context.Context, o sysOpts) (*system, error) {
+	dir, err := os.MkdirTemp("", "tshop-bench")
+	if err != nil {
+		return nil, err
+	}
+	s := &system{dir: dir, procs: map[string]*exec.Cmd{}, logs: map[string]*os.File{}, opts: o}
+	if err := s.startNATS(); err != nil {
+		s.stop()
+		return nil, err
+	}
+	apiPort, err := freePort()
+	if err != nil {
+		s.stop()
+		return nil, err
+	}
+	s.apiURL = fmt.Sprintf("http://127.0.0.1:%d", apiPort)
+	args := []string{"--nats", s.natsURL, "--http", fmt.Sprintf("127.0.0.1:%d", apiPort)}
+	if o.noGroup {
+		args = append(args, "--group-commit=false")
+	}
+	if err := s.start("api", filepath.Join(o.bin, "api"), args...); err != nil {
+		s.stop()
+		return nil, err
+	}
+	if err := waitHTTP(ctx, s.apiURL+"/readyz"); err != nil {
+		s.stop()
+		return nil, fmt.Errorf("api not ready: %w (log %s)", err, s.logs["api"].Name())
+	}
+	if o.projector {
+		if err := s.start("projector", filepath.Join(o.bin, "projector"), "--nats", s.natsURL, "--db", filepath.Join(dir, "projector.db")); err != nil {
+			s.stop()
+			return nil, err
+		}
+	}
+	if o.assigner {
+		if err := s.start("assigner", filepath.Join(o.bin, "assigner"), "--nats", s.natsURL); err != nil {
+			s.stop()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+var (
+	listenLine = regexp.MustCompile(`(?m)^listen:.*$`)
+	httpLine   = regexp.MustCompile(`(?m)^http:.*$`)
+	storeLine  = regexp.MustCompile(`(?m)^(\s*)store_dir:.*$`)
+	syncLine   = regexp.MustCompile(`(?m)^(\s*)sync_interval:.*$`)
+)
+
+// startNATS runs nats-server with the shipped nats.conf, changing only the
+// ports, the store directory and, when asked, the sync interval.
+func (s *system) startNATS() error {
+	raw, err := os.ReadFile(s.opts.conf)
+	if err != nil {
+		return err
+	}
+	port, err := freePort()
+	if err != nil {
+		return err
+	}
+	s.natsPort = port
+	conf := listenLine.ReplaceAllString(string(raw), fmt.Sprintf("listen: 127.0.0.1:%d", port))
+	conf = httpLine.ReplaceAllString(conf, "")
+	conf = storeLine.ReplaceAllString(conf, fmt.Sprintf(`${1}store_dir: %q`, filepath.Join(s.dir, "nats")))
+	if s.opts.syncAlways {
+		conf = syncLine.ReplaceAllString(conf, "${1}sync_interval: always")
+	}
+	path := filepath.Join(s.dir, "nats.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		return err
+	}
+	if err := s.start("nats", filepath.Join(s.opts.bin, "nats-server"), "-c", path); err != nil {
+		return err
+	}
+	s.natsURL = fmt.Sprintf("nats://127.0.0.1:%d", port)
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			c.Close()
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("nats-server did not listen (log %s)", s.logs["nats"].Name())
+}
+
+func (s *system) start(name, bin string, args ...string) error {
+	log, err := os.Create(filepath.Join(s.dir, name+".log"))
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		log.Close()
+		return fmt.Errorf("start %s: %w", name, err)
+	}
+	s.procs[name], s.logs[name] = cmd, log
+	return nil
+}
+
+// rss is a process's resident memory in bytes.
+func (s *system) rss(name string) (int64, error) {
+	cmd := s.procs[name]
+	if cmd == nil {
+		return 0, fmt.Errorf("no process %s", name)
+	}
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, fmt.Errorf("no VmRSS for %s", name)
+}
+
+// stop ends every process with SIGTERM, NATS last, and removes the data.
+func (s *system) stop() {
+	for _, name := range []string{"assigner", "projector", "api", "ceiling", "nats"} {
+		cmd := s.procs[name]
+		if cmd == nil {
+			continue
+		}
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		s.logs[name].Close()
+	}
+	os.RemoveAll(s.dir)
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func waitHTTP(ctx context.Context, url string) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+		if res, err := http.DefaultClient.Do(req); err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("%s not ready in 30s", url)
+}
