@@ -83,6 +83,17 @@ func (a *Assigner) handle(ctx context.Context, d eventstore.Delivery) error {
 	if err != nil {
 		return err
 	}
+	// A reservation's first message, delivered once, says all there is
+	// to know: it is PLACED, with no store. Anything later is read from
+	// the stream's leader, as the delivery may be stale.
+	if d.Attempt == 1 && len(d.Events) == 1 {
+		if _, ok := d.Events[0].(domain.ReservationPlaced); ok {
+			var r domain.Reservation
+			if err := d.State(&r); err == nil && r.Status == domain.StatusPlaced {
+				return a.assign(ctx, r, "", d.Attempt)
+			}
+		}
+	}
 	return a.converge(ctx, id, d.Attempt)
 }
 

@@ -33,7 +33,16 @@ type lane struct {
 	// fromLeader asks the next load for the leader's answer: a refusal is
 	// decided only on the product as it surely is.
 	fromLeader bool
+	// confirmed is when state was last known to be the product as stored:
+	// read from the leader, or just appended by this lane.
+	confirmed time.Time
 }
+
+// refusalTTL is how long a confirmed state may refuse reservations (out of
+// stock) without asking the leader again: a sold-out product costs one
+// read per product per refusalTTL, not one per batch, and a restock by
+// another process is seen within it.
+const refusalTTL = 50 * time.Millisecond
 
 // job is one product command waiting in a lane.
 type job struct {
@@ -52,6 +61,8 @@ type result struct {
 	event   domain.Event // the job's own event, nil if none
 	product domain.Product
 	seq     uint64
+	// placed counts the placements still owed for the message at seq.
+	placed *batchPlacement
 	// replay: the reservation already existed; nothing was held now.
 	replay bool
 	err    error
@@ -148,23 +159,26 @@ func (l *lane) run(batch []*job) {
 	}
 	batch = live
 	for attempt := 1; len(batch) > 0; attempt++ {
-		// sure: the product was just read from the stream's leader, so a
-		// refusal decided on it is not an artifact of a stale cache or a
-		// lagging replica.
-		sure := false
 		if !l.fresh {
 			get := load[domain.Product]
 			if l.fromLeader {
 				get = loadFromLeader[domain.Product]
 			}
 			p, seq, err := get(ctx, l.s.es, eventstore.Products, l.id)
-			sure, l.fromLeader = l.fromLeader, false
 			if err != nil {
+				l.fresh, l.fromLeader = false, false
 				l.fail(batch, err)
 				return
 			}
-			l.state, l.seq, l.fresh = p, seq, true
+			if l.fromLeader {
+				l.confirmed = time.Now()
+			}
+			l.state, l.seq, l.fresh, l.fromLeader = p, seq, true, false
 		}
+		// sure: the product is as stored, recently enough, so a refusal
+		// decided on it is not an artifact of a stale cache or a lagging
+		// replica.
+		sure := l.fresh && time.Since(l.confirmed) < refusalTTL
 		var err error
 		if batch, err = l.dropReplays(ctx, batch); err != nil {
 			l.fail(batch, err)
@@ -210,8 +224,13 @@ func (l *lane) run(batch []*job) {
 			// A job named by msgID may have been a duplicate of an append
 			// another process made: read the product again next time.
 			l.state, l.seq, l.fresh = p, seq, msgID == ""
+			if l.fresh {
+				l.confirmed = time.Now()
+			}
+			done := &batchPlacement{s: l.s, seq: seq}
+			done.remaining.Store(int64(len(ok)))
 			for i, j := range ok {
-				j.done <- result{event: events[i], product: p, seq: seq}
+				j.done <- result{event: events[i], product: p, seq: seq, placed: done}
 			}
 			return
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 
 	"github.com/google/uuid"
 
@@ -160,6 +162,9 @@ func (s *Service) reserve(ctx context.Context, productID string, cmd domain.Rese
 		}
 	}
 	r, seq, err := s.place(ctx, hold)
+	if err == nil && res.placed != nil {
+		res.placed.done()
+	}
 	return Reserved{Reservation: r, Position: Position{
 		eventstore.Reservations.Stream(): seq,
 		eventstore.Products.Stream():     res.seq,
@@ -189,6 +194,10 @@ func (s *Service) place(ctx context.Context, hold domain.StockReserved) (domain.
 // placeHeld is the placer's handler: it places every reservation held in a
 // product message that is not placed yet.
 func (s *Service) placeHeld(ctx context.Context, d eventstore.Delivery) error {
+	if s.placedHere.has(d.Seq) {
+		// This process placed every reservation of the message itself.
+		return nil
+	}
 	for _, e := range d.Events {
 		hold, ok := e.(domain.StockReserved)
 		if !ok {
@@ -219,4 +228,49 @@ func validateKey(key string) error {
 		}
 	}
 	return nil
+}
+
+// batchPlacement counts down the placements of one product message's
+// holds made by the requests of this process; at zero the message is known
+// placed, and the placer need not check it.
+type batchPlacement struct {
+	s         *Service
+	seq       uint64
+	remaining atomic.Int64
+}
+
+func (b *batchPlacement) done() {
+	if b.remaining.Add(-1) == 0 {
+		b.s.placedHere.add(b.seq)
+	}
+}
+
+// seqSet remembers the last sequences added to it, up to a bound.
+type seqSet struct {
+	mu    sync.Mutex
+	in    map[uint64]bool
+	order []uint64
+	bound int
+}
+
+func newSeqSet(bound int) *seqSet { return &seqSet{in: map[uint64]bool{}, bound: bound} }
+
+func (s *seqSet) add(seq uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.in[seq] {
+		return
+	}
+	s.in[seq] = true
+	s.order = append(s.order, seq)
+	if len(s.order) > s.bound {
+		delete(s.in, s.order[0])
+		s.order = s.order[1:]
+	}
+}
+
+func (s *seqSet) has(seq uint64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.in[seq]
 }

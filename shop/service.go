@@ -63,6 +63,9 @@ type Service struct {
 	// inflight joins concurrent reservations under one Idempotency-Key in
 	// this process.
 	inflight map[string]*call
+	// placedHere holds the product messages whose reservations this
+	// process placed itself, so its placer skips checking them.
+	placedHere *seqSet
 }
 
 // New returns a Service over es.
@@ -83,7 +86,7 @@ func New(es *eventstore.Store, cfg *Config) *Service {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
-	return &Service{es: es, cfg: c, log: c.Logger, lanes: map[string]*lane{}, inflight: map[string]*call{}}
+	return &Service{es: es, cfg: c, log: c.Logger, lanes: map[string]*lane{}, inflight: map[string]*call{}, placedHere: newSeqSet(100_000)}
 }
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }

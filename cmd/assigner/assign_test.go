@@ -216,10 +216,23 @@ func TestPausedStoreTakesNothing(t *testing.T) {
 	if _, _, err := e.svc.ResumeStore(context.Background(), "near"); err != nil {
 		t.Fatal(err)
 	}
-	id2 := e.reserve(t, "galaxy-s26-256", 2, 37.5, 127.0)
-	eventually(t, 10*time.Second, "accepted by near", func() bool { return e.reservation(t, id2).StoreID == "near" })
-	if d := e.reservation(t, id2).DistanceKm; d >= near {
-		t.Errorf("the resumed nearer store is %v km away, the far one %v", d, near)
+	// The assigner learns of the resume from the stores' stream a moment
+	// later; a reservation made in that moment may still go far. Within a
+	// few reservations one goes to the resumed store, and nearer.
+	resumed := false
+	for i := range 4 {
+		id2 := e.reserve(t, "galaxy-s26-256", 2+i, 37.5, 127.0)
+		eventually(t, 10*time.Second, "assigned", func() bool { return e.reservation(t, id2).Status == domain.StatusAccepted })
+		if r2 := e.reservation(t, id2); r2.StoreID == "near" {
+			resumed = true
+			if r2.DistanceKm >= near {
+				t.Errorf("the resumed nearer store is %v km away, the far one %v", r2.DistanceKm, near)
+			}
+			break
+		}
+	}
+	if !resumed {
+		t.Fatal("the resumed store took none of four reservations at its door")
 	}
 	p.stop(t)
 }
