@@ -49,9 +49,13 @@ func TestCoordinatedOmission(t *testing.T) {
 	if n := countAtLeast(open, slow); n < 20 {
 		t.Errorf("open loop: %d latencies at or over %v, want at least 20", n, slow)
 	}
-	// Each closed-loop worker is caught by the freeze at most once.
-	if n := countAtLeast(closed, slow); n > conns {
-		t.Errorf("closed loop: %d latencies at or over %v, want at most %d", n, slow, conns)
+	// Each closed-loop worker is caught by the freeze only once (a loaded
+	// machine may add a few slow ones of its own), so it reports the freeze
+	// in a far smaller share of its requests.
+	openShare := float64(countAtLeast(open, slow)) / float64(max(open.Done, 1))
+	closedShare := float64(countAtLeast(closed, slow)) / float64(max(closed.Done, 1))
+	if closedShare*5 > openShare {
+		t.Errorf("share of latencies at or over %v: closed loop %.4f, open loop %.4f; want closed far below open", slow, closedShare, openShare)
 	}
 	if n := closed.Done - countAtLeast(closed, slow); n < 100 {
 		t.Errorf("closed loop: only %d fast latencies", n)
@@ -64,18 +68,18 @@ func TestCoordinatedOmission(t *testing.T) {
 func TestBacklogCapCountsNotSent(t *testing.T) {
 	t.Parallel()
 	c := &counter{delay: 200 * time.Millisecond, kind: "200"}
-	cfg := load.Config{Conns: 1, Rate: 10000, Duration: time.Second}
+	cfg := load.Config{Conns: 1, Rate: 10000, Duration: 2 * time.Second}
 	r := load.Run(context.Background(), cfg, c.request)
 	checkShape(t, r)
 	if r.Done == 0 || r.Kinds[load.NotSent] == 0 {
 		t.Fatalf("Done = %d, Kinds = %v: want some sent and some not", r.Done, r.Kinds)
 	}
-	if got := r.Done + r.Kinds[load.NotSent]; got != 10000 {
-		t.Errorf("Done + not-sent = %d, want the 10000 intended sends", got)
+	if got := r.Done + r.Kinds[load.NotSent]; got != 20000 {
+		t.Errorf("Done + not-sent = %d, want the 20000 intended sends", got)
 	}
 	// The cap keeps sends at most 1000/10000 s = 100 ms late (plus the
-	// 200 ms request); without it the fifth send would be about 800 ms late.
-	if m := r.Max(); m >= 700*time.Millisecond {
+	// 200 ms request); without it the tenth send would be about 1.8 s late.
+	if m := r.Max(); m >= time.Second {
 		t.Errorf("Max = %v: the backlog was not capped", m)
 	}
 }

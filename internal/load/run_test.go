@@ -58,17 +58,17 @@ func TestWarmupIsNotRecorded(t *testing.T) {
 		wantWindow int // intended sends in the measured window; 0 to skip
 	}{
 		{name: "closed loop"},
-		{name: "open loop", rate: 100, wantWindow: 30},
+		{name: "open loop", rate: 100, wantWindow: 50},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			c := &counter{delay: time.Millisecond, kind: "200"}
-			cfg := load.Config{Conns: 2, Rate: tt.rate, Warmup: 200 * time.Millisecond, Duration: 300 * time.Millisecond}
+			cfg := load.Config{Conns: 2, Rate: tt.rate, Warmup: 200 * time.Millisecond, Duration: 500 * time.Millisecond}
 			r := load.Run(context.Background(), cfg, c.request)
 			checkShape(t, r)
 			if r.Done == 0 {
-				t.Fatalf("no measured request: %+v calls %d", r, c.calls.Load())
+				t.Fatal("no measured request")
 			}
 			if calls := int(c.calls.Load()); calls <= r.Done {
 				t.Errorf("calls = %d, Done = %d: warmup sent nothing or was recorded", calls, r.Done)
