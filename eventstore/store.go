@@ -80,7 +80,9 @@ func Open(ctx context.Context, nc *nats.Conn, cfg *Config) (*Store, error) {
 // grow a cluster's streams under all the others; that is an operator's
 // deliberate act.
 func (s *Store) ensureStream(ctx context.Context, k Kind) (jetstream.Stream, error) {
-	ctx, cancel := context.WithTimeout(ctx, 5*s.cfg.Timeout)
+	// Placing a replicated stream on a busy cluster takes a while; this
+	// runs once at start-up, so it may.
+	ctx, cancel := context.WithTimeout(ctx, max(5*s.cfg.Timeout, 20*time.Second))
 	defer cancel()
 	want := s.streamConfig(k)
 	st, err := s.js.Stream(ctx, k.Stream())
