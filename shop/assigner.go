@@ -21,10 +21,12 @@ import (
 // redelivered every few seconds, so MaxAckPending bounds how many may wait
 // at once before new ones queue behind them.
 var assignerConsumer = eventstore.ConsumerConfig{Durable: "store-assigner", Kind: eventstore.Reservations,
-	Workers: 16, MaxAckPending: 20_000, AckWait: shopAckWait}
+	Workers: 64, MaxAckPending: 20_000, AckWait: shopAckWait}
 
-// maxWaitRetry is the longest a waiting reservation waits between tries.
-const maxWaitRetry = 2 * time.Second
+// maxWaitRetry is the longest a waiting reservation waits between tries:
+// short enough that room is taken up promptly, long enough that thousands
+// of waiting reservations cost little.
+const maxWaitRetry = 3 * time.Second
 
 // Assigner gives every placed reservation the best store, and frees a
 // store's slot when its reservation is rejected, cancelled or fulfilled.

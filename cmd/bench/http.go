@@ -107,11 +107,16 @@ func createProducts(ctx context.Context, c *http.Client, base, prefix string, n,
 	return ids, nil
 }
 
-// createStores makes n stores around Seoul with room for capacity each.
+// createStores makes n stores on a grid over Seoul, with room for capacity
+// each.
 func createStores(ctx context.Context, c *http.Client, base string, n, capacity int) error {
+	side := 1
+	for side*side < n {
+		side++
+	}
 	for i := range n {
-		body := map[string]any{"id": fmt.Sprintf("bench-store-%03d", i), "name": "Bench store", "capacity": capacity,
-			"lat": 37.45 + 0.2*float64(i%10)/10, "lon": 126.85 + 0.3*float64(i/10%10)/10}
+		body := map[string]any{"id": fmt.Sprintf("bench-store-%04d", i), "name": "Bench store", "capacity": capacity,
+			"lat": 37.45 + 0.2*float64(i%side)/float64(side), "lon": 126.85 + 0.3*float64(i/side)/float64(side)}
 		status, _, err := post(ctx, c, base+"/stores", body, nil)
 		if err != nil || status != http.StatusCreated {
 			return fmt.Errorf("create store %d: %d %v", i, status, err)

@@ -48,7 +48,10 @@ func (b *bench) latency(ctx context.Context) error {
 	if _, err := createProducts(ctx, c, s.apiURL, "hot", 1, 1_000_000_000); err != nil {
 		return err
 	}
-	if err := createStores(ctx, c, s.apiURL, 100, 10_000); err != nil {
+	// Room for every reservation of the run, in stores of a realistic
+	// size: a store's state lists the reservations it holds, so a store
+	// of 10,000 makes every slot append carry 10,000 ids.
+	if err := createStores(ctx, c, s.apiURL, 400, 200); err != nil {
 		return err
 	}
 	for _, run := range []struct {

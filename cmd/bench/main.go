@@ -33,7 +33,7 @@ func main() {
 	fs.StringVar(&cfg.bin, "bin", "bin", "directory of the built binaries (make build)")
 	fs.StringVar(&cfg.conf, "nats-conf", "nats.conf", "the NATS configuration to start from")
 	fs.StringVar(&cfg.out, "out", ".", "where BENCHMARKS.md and docs/ are written")
-	fs.StringVar(&cfg.only, "only", "", "run only the scenarios whose name contains this")
+	fs.StringVar(&cfg.only, "only", "", "run only the scenarios whose names contain one of these, comma separated (later scenarios need throughput and contention)")
 	_ = fs.Parse(os.Args[1:])
 	cfg.log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	rep, err := run(ctx, cfg)

@@ -38,7 +38,9 @@ func (b *bench) memoryAndRebuild(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := createStores(ctx, c, s.apiURL, 100, 10_000); err != nil {
+	// Room for a tenth of them, in stores of a realistic size; the rest
+	// wait, as they would in a sold-out region.
+	if err := createStores(ctx, c, s.apiURL, 1000, max(10, b.sz.memory/10_000)); err != nil {
 		return err
 	}
 	cl := newClient(64)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -67,7 +68,7 @@ func run(ctx context.Context, cfg config) (*report, error) {
 		{"durability", b.durability},
 	}
 	for _, s := range steps {
-		if cfg.only != "" && !strings.Contains(s.name, cfg.only) {
+		if cfg.only != "" && !slices.ContainsFunc(strings.Split(cfg.only, ","), func(o string) bool { return strings.Contains(s.name, o) }) {
 			continue
 		}
 		cfg.log.Info("scenario", "name", s.name)
