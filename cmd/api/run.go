@@ -37,9 +37,8 @@ type Main struct {
 	log   *slog.Logger
 	Hooks shop.Hooks
 
-	// Set by Run, for tests.
-	addr  chan net.Addr
-	ready chan struct{}
+	// addr receives the listening address once Run serves, for tests.
+	addr chan net.Addr
 }
 
 // NewMain parses args (and the environment) into a Main.
@@ -63,7 +62,7 @@ func NewMain(args []string, stderr io.Writer) (*Main, error) {
 		return nil, fmt.Errorf("--timeout must be at least 100ms")
 	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil)).With("process", "api")
-	return &Main{cfg: c, log: log, addr: make(chan net.Addr, 1), ready: make(chan struct{})}, nil
+	return &Main{cfg: c, log: log, addr: make(chan net.Addr, 1)}, nil
 }
 
 // Run connects to NATS, makes sure the streams exist, and serves HTTP until
@@ -110,7 +109,6 @@ func (m *Main) Run(ctx context.Context) error {
 	go func() { serveErr <- srv.Serve(ln) }()
 	m.log.Info("api listening", "addr", ln.Addr().String(), "nats", nc.ConnectedUrlRedacted())
 	m.addr <- ln.Addr()
-	close(m.ready)
 
 	select {
 	case <-ctx.Done():
