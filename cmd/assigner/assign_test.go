@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -57,8 +56,8 @@ func TestTwoAssignersBindingCapacity(t *testing.T) {
 	if statuses[domain.StatusAccepted] != 630 || statuses[domain.StatusPlaced] != 370 {
 		t.Fatalf("statuses %v, want 630 accepted and 370 placed", statuses)
 	}
-	a.stop(t)
-	b.stop(t)
+	a.Stop(t)
+	b.Stop(t)
 }
 
 // An assigner killed with SIGKILL again and again while it works through a
@@ -79,10 +78,7 @@ func TestAssignerKilledMidBacklog(t *testing.T) {
 	for range 4 {
 		p := e.startAssigner(t)
 		time.Sleep(300 * time.Millisecond)
-		if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		_ = p.cmd.Wait()
+		p.Kill(t)
 	}
 	p := e.startAssigner(t)
 	eventually(t, 60*time.Second, "all 400 accepted", func() bool {
@@ -96,7 +92,7 @@ func TestAssignerKilledMidBacklog(t *testing.T) {
 	if statuses[domain.StatusAccepted] != 400 {
 		t.Fatalf("statuses %v, want 400 accepted", statuses)
 	}
-	p.stop(t)
+	p.Stop(t)
 }
 
 // A store's rejection frees its slot and the reservation goes to the next
@@ -130,7 +126,7 @@ func TestRejectAndReassign(t *testing.T) {
 	// A store not yet tried appears: it takes the reservation.
 	e.store(t, "new", 37.7, 127.2, 1)
 	eventually(t, 10*time.Second, "accepted by new", func() bool { return e.reservation(t, id).StoreID == "new" })
-	p.stop(t)
+	p.Stop(t)
 }
 
 // Cancelling an accepted reservation releases its store and its unit, each
@@ -174,7 +170,7 @@ func TestCancelAndFulfilEndToEnd(t *testing.T) {
 			return e.reservation(t, c).Status == domain.StatusCancelled && !e.storeState(t, "gangnam-01").Holds(c)
 		})
 	}
-	p.stop(t)
+	p.Stop(t)
 }
 
 // A message that cannot be decoded is parked and logged; assignments go on.
@@ -192,8 +188,8 @@ func TestPoisonMessageIsParked(t *testing.T) {
 	p := e.startAssigner(t)
 	id := e.reserve(t, "galaxy-s26-256", 1, 37.5, 127.0)
 	eventually(t, 10*time.Second, "accepted after the poison", func() bool { return e.reservation(t, id).Status == domain.StatusAccepted })
-	eventually(t, 5*time.Second, "poison logged", func() bool { return strings.Contains(p.out.String(), "parked undecodable message") })
-	p.stop(t)
+	eventually(t, 5*time.Second, "poison logged", func() bool { return strings.Contains(p.Output(), "parked undecodable message") })
+	p.Stop(t)
 }
 
 // A paused store takes nothing new; resumed, it does.
@@ -234,5 +230,5 @@ func TestPausedStoreTakesNothing(t *testing.T) {
 	if !resumed {
 		t.Fatal("the resumed store took none of four reservations at its door")
 	}
-	p.stop(t)
+	p.Stop(t)
 }

@@ -1,16 +1,11 @@
 package main_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -19,6 +14,7 @@ import (
 	"github.com/tshop/tshop/domain"
 	"github.com/tshop/tshop/eventstore"
 	"github.com/tshop/tshop/internal/natstest"
+	"github.com/tshop/tshop/internal/proctest"
 	"github.com/tshop/tshop/shop"
 )
 
@@ -29,10 +25,7 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
-	assignerBin = filepath.Join(dir, "assigner")
-	build := exec.Command("go", "build", "-o", assignerBin, ".")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
+	if assignerBin, err = proctest.Build(dir, "assigner", "."); err != nil {
 		panic(err)
 	}
 	code := m.Run()
@@ -63,48 +56,9 @@ func newEnv(t *testing.T) *env {
 	return &env{ns: ns, es: es, svc: svc}
 }
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-type proc struct {
-	cmd *exec.Cmd
-	out *syncBuffer
-}
-
-func (e *env) startAssigner(t *testing.T) *proc {
+func (e *env) startAssigner(t *testing.T) *proctest.Proc {
 	t.Helper()
-	cmd := exec.Command(assignerBin, "--nats", e.ns.URL())
-	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	return &proc{cmd: cmd, out: out}
-}
-
-func (p *proc) stop(t *testing.T) {
-	t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.cmd.Wait(); err != nil {
-		t.Fatalf("assigner on SIGTERM: %v\n%s", err, p.out)
-	}
+	return proctest.Start(t, assignerBin, "--nats", e.ns.URL())
 }
 
 func (e *env) product(t *testing.T, id string, stock int) {

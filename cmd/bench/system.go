@@ -147,25 +147,35 @@ func (s *system) start(name, bin string, args ...string) error {
 	return nil
 }
 
-// rss is a process's resident memory in bytes.
-func (s *system) rss(name string) (int64, error) {
+// rss is a process's resident memory in bytes (VmRSS), and the part of it
+// that is anonymous memory rather than mapped files (RssAnon).
+func (s *system) rss(name string) (rss, anon int64, err error) {
 	cmd := s.procs[name]
 	if cmd == nil {
-		return 0, fmt.Errorf("no process %s", name)
+		return 0, 0, fmt.Errorf("no process %s", name)
 	}
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	defer f.Close()
+	kb := func(rest string) int64 {
+		n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+		return n << 10
+	}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-			return kb << 10, err
+			rss = kb(rest)
+		}
+		if rest, ok := strings.CutPrefix(sc.Text(), "RssAnon:"); ok {
+			anon = kb(rest)
 		}
 	}
-	return 0, fmt.Errorf("no VmRSS for %s", name)
+	if rss == 0 {
+		return 0, 0, fmt.Errorf("no VmRSS for %s", name)
+	}
+	return rss, anon, nil
 }
 
 // stop ends every process with SIGTERM, NATS last, and removes the data.

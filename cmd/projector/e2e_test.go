@@ -1,7 +1,6 @@
 package main_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -23,6 +21,7 @@ import (
 	"github.com/tshop/tshop/domain"
 	"github.com/tshop/tshop/eventstore"
 	"github.com/tshop/tshop/internal/natstest"
+	"github.com/tshop/tshop/internal/proctest"
 	"github.com/tshop/tshop/projections"
 	"github.com/tshop/tshop/shop"
 )
@@ -35,10 +34,7 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
-	projectorBin = filepath.Join(dir, "projector")
-	build := exec.Command("go", "build", "-o", projectorBin, ".")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
+	if projectorBin, err = proctest.Build(dir, "projector", "."); err != nil {
 		panic(err)
 	}
 	code := m.Run()
@@ -107,41 +103,9 @@ func (e *env) workload(ctx context.Context, t *testing.T) {
 	wg.Wait()
 }
 
-// proc is a projector process.
-type proc struct {
-	cmd *exec.Cmd
-	out *syncBuffer
-}
-
-// syncBuffer is a buffer a process writes while a test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func startProc(t *testing.T, args ...string) *proc {
+func startProc(t *testing.T, args ...string) *proctest.Proc {
 	t.Helper()
-	cmd := exec.Command(projectorBin, args...)
-	out := &syncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &proc{cmd: cmd, out: out}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	return p
+	return proctest.Start(t, projectorBin, args...)
 }
 
 // run runs a projector command to its end and returns its exit code and
@@ -196,22 +160,14 @@ func TestProjectorSurvivesKill9(t *testing.T) {
 	for i := range 6 {
 		p := startProc(t, "--nats", e.ns.URL(), "--db", db)
 		time.Sleep(time.Duration(150+rand.IntN(350)) * time.Millisecond)
-		if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		_ = p.cmd.Wait()
+		p.Kill(t)
 		t.Logf("kill %d done", i+1)
 	}
 	stop()
 	<-loadDone
 	p := startProc(t, "--nats", e.ns.URL(), "--db", db)
 	e.waitCaughtUp(t)
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.cmd.Wait(); err != nil {
-		t.Fatalf("projector on SIGTERM: %v\n%s", err, p.out)
-	}
+	p.Stop(t)
 	var total uint64
 	for _, k := range eventstore.Kinds() {
 		end, _ := e.es.LastSeq(context.Background(), k)
@@ -249,10 +205,10 @@ func TestRebuildWhileCommandsArrive(t *testing.T) {
 	// Verify against the live projector, which hands over a copy.
 	code, out = run(t, "verify", "--nats", e.ns.URL(), "--db", db)
 	if code != 0 {
-		t.Fatalf("verify exited %d:\n%s\nlive projector:\n%s", code, out, live.out)
+		t.Fatalf("verify exited %d:\n%s\nlive projector:\n%s", code, out, live.Output())
 	}
-	if !strings.Contains(live.out.String(), `"msg":"admin request done","process":"projector","op":"swap"`) {
-		t.Fatalf("the live projector did not swap the rebuilt file in:\n%s", live.out)
+	if !strings.Contains(live.Output(), `"msg":"admin request done","process":"projector","op":"swap"`) {
+		t.Fatalf("the live projector did not swap the rebuilt file in:\n%s", live.Output())
 	}
 }
 
