@@ -21,7 +21,8 @@ test:
 	$(GO) test -race -count=1 -timeout 9m ./...
 
 # The benchmark suite: real processes, baselines from the same run, results
-# in BENCHMARKS.md, docs/bench.json and docs/*.svg (about 10 minutes).
+# in BENCHMARKS.md, docs/bench.json and docs/*.svg (about 14 minutes on two
+# cores).
 bench: build
 	$(GO) run ./cmd/bench --bin $(BIN)
 
