@@ -92,7 +92,7 @@ func (a *Assigner) handle(ctx context.Context, d eventstore.Delivery) error {
 		if _, ok := d.Events[0].(domain.ReservationPlaced); ok {
 			var r domain.Reservation
 			if err := d.State(&r); err == nil && r.Status == domain.StatusPlaced {
-				return a.assign(ctx, r, "", d.Attempt)
+				return a.assign(ctx, r, d.Seq, "", d.Attempt)
 			}
 		}
 	}
@@ -133,7 +133,7 @@ func (a *Assigner) converge(ctx context.Context, id uuid.UUID, attempt uint64) e
 				keep = st
 			}
 		}
-		return a.assign(ctx, r, keep, attempt)
+		return a.assign(ctx, r, seq, keep, attempt)
 	case domain.StatusAccepted:
 		for _, st := range holders {
 			if st != r.StoreID {
@@ -166,14 +166,14 @@ func (a *Assigner) releaseAll(ctx context.Context, id uuid.UUID, holders []strin
 	return nil
 }
 
-// assign gives a placed reservation a store: the one that already holds
-// its slot (an earlier attempt took it, then stopped), or the best one
-// with room. With none, the reservation waits: the message comes back in a
-// moment and is tried again.
-func (a *Assigner) assign(ctx context.Context, r domain.Reservation, held string, attempt uint64) error {
+// assign gives a placed reservation, as it was at sequence seq, a store:
+// the one that already holds its slot (an earlier attempt took it, then
+// stopped), or the best one with room. With none, the reservation waits:
+// the message comes back in a moment and is tried again.
+func (a *Assigner) assign(ctx context.Context, r domain.Reservation, seq uint64, held string, attempt uint64) error {
 	if held != "" {
 		loc, _ := a.dir.location(held)
-		return a.accept(ctx, r, assign.Choice{StoreID: held, DistanceKm: assign.DistanceKm(r.Location, loc)}, attempt)
+		return a.accept(ctx, r, seq, assign.Choice{StoreID: held, DistanceKm: assign.DistanceKm(r.Location, loc)}, attempt)
 	}
 	rejected := func(storeID string) bool { return slices.Contains(r.RejectedBy, storeID) }
 	for range 8 {
@@ -181,7 +181,7 @@ func (a *Assigner) assign(ctx context.Context, r domain.Reservation, held string
 		if !ok {
 			return eventstore.RetryLater(min(time.Duration(attempt)*200*time.Millisecond, maxWaitRetry))
 		}
-		st, seq, err := execute[domain.Store](ctx, a.s, eventstore.Stores, choice.StoreID, domain.TakeSlot{ReservationID: r.ID})
+		st, storeSeq, err := execute[domain.Store](ctx, a.s, eventstore.Stores, choice.StoreID, domain.TakeSlot{ReservationID: r.ID})
 		if errors.Is(err, domain.ErrInvalidTransition) {
 			// Full or paused by now: the directory is behind. Correct it
 			// from the store as stored and choose again.
@@ -191,8 +191,8 @@ func (a *Assigner) assign(ctx context.Context, r domain.Reservation, held string
 		if err != nil {
 			return err
 		}
-		a.noteWrite(seq)
-		return a.accept(ctx, r, choice, attempt)
+		a.noteWrite(storeSeq)
+		return a.accept(ctx, r, seq, choice, attempt)
 	}
 	return eventstore.RetryLater(min(time.Duration(attempt)*200*time.Millisecond, maxWaitRetry))
 }
@@ -201,8 +201,8 @@ func (a *Assigner) assign(ctx context.Context, r domain.Reservation, held string
 // holds. If the reservation moved on meanwhile (cancelled, or accepted by
 // a racing assigner) the slot goes back, unless that other assigner chose
 // the same store.
-func (a *Assigner) accept(ctx context.Context, r domain.Reservation, c assign.Choice, attempt uint64) error {
-	_, _, err := execute[domain.Reservation](ctx, a.s, eventstore.Reservations, r.ID.String(),
+func (a *Assigner) accept(ctx context.Context, r domain.Reservation, seq uint64, c assign.Choice, attempt uint64) error {
+	_, _, err := executeOn(ctx, a.s, eventstore.Reservations, r.ID.String(), r, seq,
 		domain.Accept{StoreID: c.StoreID, DistanceKm: c.DistanceKm, Considered: c.Considered})
 	if err == nil {
 		a.s.log.Info("reservation assigned", "reservation", r.ID, "store", c.StoreID, "distance_km", c.DistanceKm)
@@ -211,7 +211,7 @@ func (a *Assigner) accept(ctx context.Context, r domain.Reservation, c assign.Ch
 	if !errors.Is(err, domain.ErrInvalidTransition) {
 		return err
 	}
-	now, _, err := loadFromLeader[domain.Reservation](ctx, a.s.es, eventstore.Reservations, r.ID.String())
+	now, nowSeq, err := loadFromLeader[domain.Reservation](ctx, a.s.es, eventstore.Reservations, r.ID.String())
 	if err != nil {
 		return err
 	}
@@ -222,7 +222,7 @@ func (a *Assigner) accept(ctx context.Context, r domain.Reservation, c assign.Ch
 		return err
 	}
 	if now.Status == domain.StatusPlaced {
-		return a.assign(ctx, now, "", attempt)
+		return a.assign(ctx, now, nowSeq, "", attempt)
 	}
 	return nil
 }

@@ -163,6 +163,22 @@ func executeEvents[T aggregate[T]](ctx context.Context, s *Service, k eventstore
 	}
 }
 
+// executeOn is execute starting from a state already in hand at sequence
+// seq, which saves a load when it is current. Whatever goes wrong on it (a
+// conflict: it was not current) is left to execute, which loads.
+func executeOn[T aggregate[T]](ctx context.Context, s *Service, k eventstore.Kind, id string, state T, seq uint64, cmd any) (T, uint64, error) {
+	events, err := state.Decide(cmd, s.now())
+	if err == nil && len(events) > 0 {
+		for _, e := range events {
+			state = state.Evolve(e)
+		}
+		if seq, err = s.es.Append(ctx, k, id, seq, "", events, state); err == nil {
+			return state, seq, nil
+		}
+	}
+	return execute[T](ctx, s, k, id, cmd)
+}
+
 // backoff waits a short, jittered, growing time before a retry.
 func backoff(ctx context.Context, attempt int) error {
 	d := time.Duration(rand.Int64N(int64(time.Millisecond) << min(attempt, 6)))

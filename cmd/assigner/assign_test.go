@@ -140,9 +140,11 @@ func TestCancelAndFulfilEndToEnd(t *testing.T) {
 
 	a := e.reserve(t, "galaxy-s26-256", 1, 37.5, 127.03)
 	eventually(t, 10*time.Second, "a accepted", func() bool { return e.reservation(t, a).Status == domain.StatusAccepted })
+	// CANCELLING while the store is released; CANCELLED already if the
+	// assigner was quicker than the rest of the request.
 	r, _, err := e.svc.Cancel(ctx, a)
-	if err != nil || r.Status != domain.StatusCancelling {
-		t.Fatalf("cancel of an accepted reservation: %v %s, want CANCELLING", err, r.Status)
+	if err != nil || (r.Status != domain.StatusCancelling && r.Status != domain.StatusCancelled) {
+		t.Fatalf("cancel of an accepted reservation: %v %s, want CANCELLING or CANCELLED", err, r.Status)
 	}
 	eventually(t, 10*time.Second, "a cancelled", func() bool { return e.reservation(t, a).Status == domain.StatusCancelled })
 	if e.storeState(t, "gangnam-01").Holds(a) {
