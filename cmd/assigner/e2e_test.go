@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"testing"
 	"time"
 
@@ -20,18 +19,7 @@ import (
 
 var assignerBin string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "tshop-assigner")
-	if err != nil {
-		panic(err)
-	}
-	if assignerBin, err = proctest.Build(dir, "assigner", "."); err != nil {
-		panic(err)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { proctest.Main(m, "assigner", ".", &assignerBin) }
 
 type env struct {
 	ns  *natstest.Server

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -29,18 +28,7 @@ import (
 // projectorBin is the projector built once for every test here.
 var projectorBin string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "tshop-projector")
-	if err != nil {
-		panic(err)
-	}
-	if projectorBin, err = proctest.Build(dir, "projector", "."); err != nil {
-		panic(err)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { proctest.Main(m, "projector", ".", &projectorBin) }
 
 // env is a NATS server, the event store and a shop that writes to it.
 type env struct {

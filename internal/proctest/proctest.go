@@ -90,3 +90,20 @@ func (b *buffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// Main builds the package pkg as name into a temporary directory, stores
+// the binary's path in *bin, runs the tests and exits with their code. A
+// test binary's TestMain calls it.
+func Main(m *testing.M, name, pkg string, bin *string) {
+	dir, err := os.MkdirTemp("", "tshop-"+name)
+	if err != nil {
+		panic(err)
+	}
+	if *bin, err = Build(dir, name, pkg); err != nil {
+		os.RemoveAll(dir)
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
