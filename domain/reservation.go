@@ -79,9 +79,11 @@ type RecordStockRestored struct{}
 // RecordStoreReleased notes that the holding store freed its slot.
 type RecordStoreReleased struct{}
 
-// Fulfil hands the phone over.
+// Fulfil hands the phone over. StoreID, when set, is the store whose staff
+// hands it over: the reservation must be held by that store.
 type Fulfil struct {
-	Method FulfilMethod
+	Method  FulfilMethod
+	StoreID string
 }
 
 // ReservationPlaced: a reservation exists, its unit held by its product.
@@ -237,6 +239,9 @@ func (r Reservation) Decide(cmd any, now time.Time) ([]Event, error) {
 		}
 		if r.Status != StatusAccepted {
 			return nil, r.forbid("fulfil")
+		}
+		if c.StoreID != "" && c.StoreID != r.StoreID {
+			return nil, fmt.Errorf("store %s does not hold reservation %s: %w", c.StoreID, r.ID, ErrInvalidTransition)
 		}
 		return []Event{ReservationFulfilled{ReservationID: r.ID, Method: c.Method, At: now}}, nil
 	}

@@ -142,6 +142,9 @@ func TestReservationDecide(t *testing.T) {
 		{"fulfil with unknown method", accepted, domain.Fulfil{Method: "DRONE"}, nil, domain.ErrInvalid},
 		{"fulfil with lower-case method", accepted, domain.Fulfil{Method: "delivery"}, nil, domain.ErrInvalid},
 		{"fulfil missing", none, domain.Fulfil{Method: domain.Delivery}, nil, domain.ErrNotFound},
+		{"fulfil by the holding store's staff", accepted, domain.Fulfil{Method: domain.Delivery, StoreID: "gangnam-01"}, fulfilledBy(domain.Delivery), nil},
+		{"fulfil by another store's staff", accepted, domain.Fulfil{Method: domain.Delivery, StoreID: "busan-01"}, nil, domain.ErrInvalidTransition},
+		{"fulfil by staff while placed", placed, domain.Fulfil{Method: domain.Delivery, StoreID: "gangnam-01"}, nil, domain.ErrInvalidTransition},
 
 		// Commands of other aggregates, and pointers to commands.
 		{"product command", placed, domain.Reserve{ReservationID: resA}, nil, domain.ErrInvalid},

@@ -41,6 +41,12 @@ func startAPI(t testing.TB, natsURL string, configure func(*Main), flags ...stri
 	if configure != nil {
 		configure(m)
 	}
+	return runMain(t, m)
+}
+
+// runMain runs an api Main until the test ends.
+func runMain(t testing.TB, m *Main) *testAPI {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	a := &testAPI{t: t, cancel: cancel, done: make(chan error, 1)}
 	go func() { a.done <- m.Run(ctx) }()

@@ -31,11 +31,18 @@ type api struct {
 	timeout time.Duration
 	// ready reports whether NATS is connected.
 	connected func() bool
+	// auth checks bearer tokens; nil runs the api open.
+	auth *authenticator
+	// limiter bounds each customer's reservation attempts; nil, no bound.
+	limiter *customerLimiter
+	// maxInflight is how many requests may run at once before the api
+	// sheds load with 503.
+	maxInflight int
 }
 
 func (a *api) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(a.recoverer)
+	r.Use(a.recoverer, a.limitInflight(a.maxInflight), a.authn)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusNotFound, "not-found", "no route "+r.URL.Path)
 	})
@@ -45,25 +52,26 @@ func (a *api) routes() http.Handler {
 	r.Get("/healthz", a.healthz)
 	r.Get("/readyz", a.readyz)
 
-	r.Post("/products", a.handle(a.createProduct))
+	admin, customer, staff := only(roleAdmin), only(roleCustomer), only(roleStaff)
+	r.With(admin).Post("/products", a.handle(a.createProduct))
 	r.Get("/products", a.handle(a.listProducts))
 	r.Get("/products/{id}", a.handle(a.getProduct))
-	r.Post("/products/{id}/restock", a.handle(a.restock))
+	r.With(admin).Post("/products/{id}/restock", a.handle(a.restock))
 
-	r.Post("/stores", a.handle(a.createStore))
+	r.With(admin).Post("/stores", a.handle(a.createStore))
 	r.Get("/stores", a.handle(a.listStores))
 	r.Get("/stores/{id}", a.handle(a.getStore))
-	r.Get("/stores/{id}/reservations", a.handle(a.storeReservations))
-	r.Post("/stores/{id}/pause", a.handle(a.pauseStore))
-	r.Post("/stores/{id}/resume", a.handle(a.resumeStore))
+	r.With(only(roleAdmin, roleStaff)).Get("/stores/{id}/reservations", a.handle(a.storeReservations))
+	r.With(admin).Post("/stores/{id}/pause", a.handle(a.pauseStore))
+	r.With(admin).Post("/stores/{id}/resume", a.handle(a.resumeStore))
 
-	r.Post("/reservations", a.handle(a.createReservation))
-	r.Get("/reservations", a.handle(a.listReservations))
+	r.With(customer).Post("/reservations", a.handle(a.createReservation))
+	r.With(only(roleAdmin, roleCustomer)).Get("/reservations", a.handle(a.listReservations))
 	r.Get("/reservations/{id}", a.handle(a.getReservation))
 	r.Get("/reservations/{id}/history", a.handle(a.history))
-	r.Patch("/reservations/{id}", a.handle(a.patchReservation))
-	r.Post("/reservations/{id}/reject", a.handle(a.reject))
-	r.Post("/reservations/{id}/fulfill", a.handle(a.fulfill))
+	r.With(customer).Patch("/reservations/{id}", a.handle(a.patchReservation))
+	r.With(staff).Post("/reservations/{id}/reject", a.handle(a.reject))
+	r.With(staff).Post("/reservations/{id}/fulfill", a.handle(a.fulfill))
 	return r
 }
 

@@ -39,6 +39,9 @@ var codes = []struct {
 	{shop.ErrKeyReused, http.StatusConflict, "already-exists"},
 	{errUnsupportedMedia, http.StatusUnsupportedMediaType, "unsupported-media-type"},
 	{errTooLarge, http.StatusRequestEntityTooLarge, "payload-too-large"},
+	{errUnauthorized, http.StatusUnauthorized, "unauthorized"},
+	{errForbidden, http.StatusForbidden, "forbidden"},
+	{errRateLimited, http.StatusTooManyRequests, "rate-limited"},
 	{breaker.ErrOpen, http.StatusServiceUnavailable, "unavailable"},
 	{eventstore.ErrUnavailable, http.StatusServiceUnavailable, "unavailable"},
 	{shop.ErrBusy, http.StatusServiceUnavailable, "unavailable"},
@@ -54,6 +57,9 @@ var titles = map[string]string{
 	"already-exists":         "Already exists",
 	"unsupported-media-type": "Send application/json",
 	"payload-too-large":      "The request body is too large",
+	"unauthorized":           "Authentication required",
+	"forbidden":              "Not allowed",
+	"rate-limited":           "Too many requests, retry later",
 	"unavailable":            "Temporarily unavailable, retry later",
 	"internal":               "Internal error",
 }
@@ -74,6 +80,13 @@ func (a *api) writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 		status, code = 499, "unavailable"
 	case status == http.StatusInternalServerError:
 		a.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	case status == http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="tshop", error="invalid_token"`)
+	case status == http.StatusTooManyRequests:
+		var limited *rateLimitedError
+		if errors.As(err, &limited) {
+			w.Header().Set("Retry-After", strconv.Itoa(retryAfter(limited.wait)))
+		}
 	case status == http.StatusServiceUnavailable:
 		a.log.Warn("request unavailable", "method", r.Method, "path", r.URL.Path, "err", err)
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfter(a.breaker.RetryAfter())))

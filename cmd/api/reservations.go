@@ -46,6 +46,12 @@ func (a *api) createReservation(w http.ResponseWriter, r *http.Request) error {
 	if err := req.Location.Validate(); err != nil {
 		return err
 	}
+	if err := mayCreateFor(r, req.CustomerID); err != nil {
+		return err
+	}
+	if err := a.limiter.allow(req.CustomerID, req.IdempotencyKey); err != nil {
+		return err
+	}
 	return command(a, w, http.StatusCreated, func() (domain.Reservation, shop.Position, error) {
 		res, err := a.svc.Reserve(r.Context(), req)
 		if err != nil {
@@ -89,7 +95,11 @@ func (a *api) getReservation(w http.ResponseWriter, r *http.Request) error {
 		if err := a.atLeastOwn(r.Context(), id, after); err != nil {
 			return domain.Reservation{}, err
 		}
-		return a.views.Reservation(r.Context(), id.String(), after)
+		res, err := a.views.Reservation(r.Context(), id.String(), after)
+		if err != nil {
+			return res, err
+		}
+		return res, maySee(r, res)
 	}, viewReservation)
 }
 
@@ -106,6 +116,15 @@ func (a *api) history(w http.ResponseWriter, r *http.Request) error {
 		if err := a.atLeastOwn(r.Context(), id, after); err != nil {
 			return nil, err
 		}
+		if _, ok := caller(r); ok {
+			res, err := a.views.Reservation(r.Context(), id.String(), after)
+			if err != nil {
+				return nil, err
+			}
+			if err := maySee(r, res); err != nil {
+				return nil, err
+			}
+		}
 		return a.views.History(r.Context(), id.String(), after)
 	}, views(viewHistory))
 }
@@ -116,6 +135,9 @@ func (a *api) listReservations(w http.ResponseWriter, r *http.Request) error {
 	customer := q.Get("customerId")
 	if err := domain.ValidateID("customerId", customer); err != nil {
 		return err
+	}
+	if p, ok := caller(r); ok && p.Role == roleCustomer && p.Sub != customer {
+		return fmt.Errorf("%w: a customer may list only their own reservations", errForbidden)
 	}
 	limit := projections.MaxLimit
 	if s := q.Get("limit"); s != "" {
@@ -151,6 +173,9 @@ func (a *api) patchReservation(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("%w: status must be %q (or %q)", domain.ErrInvalid, domain.StatusCancelled, domain.StatusCancelling.Label())
 	}
 	return command(a, w, http.StatusAccepted, func() (domain.Reservation, shop.Position, error) {
+		if err := a.mayAct(r, id); err != nil {
+			return domain.Reservation{}, nil, err
+		}
 		return a.svc.Cancel(r.Context(), id)
 	}, viewReservation)
 }
@@ -171,7 +196,13 @@ func (a *api) reject(w http.ResponseWriter, r *http.Request) error {
 	if err := cmd.Validate(); err != nil {
 		return err
 	}
+	if p, ok := caller(r); ok && p.Store != cmd.StoreID {
+		return fmt.Errorf("%w: staff may reject only for their own store", errForbidden)
+	}
 	return command(a, w, http.StatusAccepted, func() (domain.Reservation, shop.Position, error) {
+		if err := a.mayAct(r, id); err != nil {
+			return domain.Reservation{}, nil, err
+		}
 		return a.svc.Reject(r.Context(), id, cmd)
 	}, viewReservation)
 }
@@ -191,7 +222,29 @@ func (a *api) fulfill(w http.ResponseWriter, r *http.Request) error {
 	if err := cmd.Validate(); err != nil {
 		return err
 	}
+	if p, ok := caller(r); ok {
+		// The store is checked again as the event is decided, so a
+		// reservation handed to another store meanwhile is refused.
+		cmd.StoreID = p.Store
+	}
 	return command(a, w, http.StatusOK, func() (domain.Reservation, shop.Position, error) {
+		if err := a.mayAct(r, id); err != nil {
+			return domain.Reservation{}, nil, err
+		}
 		return a.svc.Fulfil(r.Context(), id, cmd)
 	}, viewReservation)
+}
+
+// mayAct refuses a change to a reservation the caller may not see, as if
+// it did not exist. It reads the reservation from the log only when the
+// api checks tokens.
+func (a *api) mayAct(r *http.Request, id uuid.UUID) error {
+	if _, ok := caller(r); !ok {
+		return nil
+	}
+	res, err := a.svc.Reservation(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return maySee(r, res)
 }

@@ -59,6 +59,9 @@ func (a *api) storeReservations(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if p, ok := caller(r); ok && p.Role == roleStaff && p.Store != id {
+		return fmt.Errorf("%w: staff may list only their own store's reservations", errForbidden)
+	}
 	after, err := position(r)
 	if err != nil {
 		return err

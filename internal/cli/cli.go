@@ -77,6 +77,14 @@ func EnvInt(name string, def int) int {
 	return def
 }
 
+// EnvFloat is Env for a number.
+func EnvFloat(name string, def float64) float64 {
+	if v, err := strconv.ParseFloat(os.Getenv(name), 64); err == nil {
+		return v
+	}
+	return def
+}
+
 // EnvDuration is Env for a duration such as "2s".
 func EnvDuration(name string, def time.Duration) time.Duration {
 	if v, err := time.ParseDuration(os.Getenv(name)); err == nil {
