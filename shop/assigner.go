@@ -17,16 +17,11 @@ import (
 )
 
 // assignerConsumer gives every reservation message to one assigner. Its
-// name must never change. A reservation waiting for room stays unacked,
-// redelivered every few seconds, so MaxAckPending bounds how many may wait
-// at once before new ones queue behind them.
+// name must never change. A reservation waiting for room stays unacked
+// (see waitDelay), so MaxAckPending bounds how many may wait at once
+// before new ones queue behind them.
 var assignerConsumer = eventstore.ConsumerConfig{Durable: "store-assigner", Kind: eventstore.Reservations,
 	Workers: 64, MaxAckPending: 20_000, AckWait: shopAckWait}
-
-// maxWaitRetry is the longest a waiting reservation waits between tries:
-// short enough that room is taken up promptly, long enough that thousands
-// of waiting reservations cost little.
-const maxWaitRetry = 3 * time.Second
 
 // Assigner gives every placed reservation the best store, and frees a
 // store's slot when its reservation is rejected, cancelled or fulfilled.
@@ -34,6 +29,9 @@ const maxWaitRetry = 3 * time.Second
 type Assigner struct {
 	s   *Service
 	dir *directory
+	// waiting is what this process found no room for, tried again as soon
+	// as room appears.
+	waiting *waitList
 	// lastWrite is the stores' stream sequence of this process's last
 	// append, which its directory must have seen before it decides again.
 	lastWrite atomic.Uint64
@@ -41,7 +39,7 @@ type Assigner struct {
 
 // NewAssigner returns an assigner that runs commands through s.
 func (s *Service) NewAssigner() *Assigner {
-	return &Assigner{s: s, dir: newDirectory(s.es)}
+	return &Assigner{s: s, dir: newDirectory(s.es), waiting: newWaitList()}
 }
 
 // Run follows the store directory and assigns until ctx ends.
@@ -64,6 +62,7 @@ func (a *Assigner) Run(ctx context.Context) {
 		}
 		a.s.consume(ctx, assignerConsumer, a.handle)
 	})
+	wg.Go(func() { a.wake(ctx) })
 	wg.Wait()
 }
 
@@ -75,6 +74,37 @@ func (a *Assigner) handle(ctx context.Context, d eventstore.Delivery) error {
 	if err != nil {
 		return fmt.Errorf("reservation subject %q: %w", d.ID, err)
 	}
+	// A placement back while no store has room anywhere: nothing to do
+	// but wait again, without reading anything. (A cancel meanwhile comes
+	// as a message of its own.)
+	if d.Attempt > 1 && !a.dir.hasRoom() && onlyPlacement(d.Events) && len(a.dir.holding(id)) == 0 {
+		a.waiting.add(id)
+		return waitDelay(d.Attempt)
+	}
+	err = a.route(ctx, d, id)
+	if err == nil {
+		a.waiting.remove(id)
+	}
+	return err
+}
+
+// onlyPlacement reports whether events only place or hand back a
+// reservation: what a reservation waiting for a store was delivered with.
+func onlyPlacement(events []domain.Event) bool {
+	for _, e := range events {
+		switch e.(type) {
+		case domain.ReservationPlaced, domain.ReservationRejected:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// route converges the delivery's reservation, from the delivery itself
+// when it says all there is to know.
+func (a *Assigner) route(ctx context.Context, d eventstore.Delivery, id uuid.UUID) error {
+	var err error
 	// See this process's own store writes before deciding; on a
 	// redelivery, another process's too, which may have died mid-way.
 	if d.Attempt > 1 {
@@ -179,7 +209,8 @@ func (a *Assigner) assign(ctx context.Context, r domain.Reservation, seq uint64,
 	for range 8 {
 		choice, ok := a.dir.index.Choose(r.Location, rejected)
 		if !ok {
-			return eventstore.RetryLater(min(time.Duration(attempt)*200*time.Millisecond, maxWaitRetry))
+			a.waiting.add(r.ID)
+			return waitDelay(attempt)
 		}
 		st, storeSeq, err := execute[domain.Store](ctx, a.s, eventstore.Stores, choice.StoreID, domain.TakeSlot{ReservationID: r.ID})
 		if errors.Is(err, domain.ErrInvalidTransition) {
@@ -194,7 +225,8 @@ func (a *Assigner) assign(ctx context.Context, r domain.Reservation, seq uint64,
 		a.noteWrite(storeSeq)
 		return a.accept(ctx, r, seq, choice, attempt)
 	}
-	return eventstore.RetryLater(min(time.Duration(attempt)*200*time.Millisecond, maxWaitRetry))
+	a.waiting.add(r.ID)
+	return waitDelay(attempt)
 }
 
 // accept records the choice on the reservation, whose slot the store now

@@ -24,11 +24,31 @@ type directory struct {
 	holders map[uuid.UUID]map[string]bool
 	applied uint64
 	moved   chan struct{} // closed and replaced whenever applied moves
+	// open counts the stores taking reservations with room left.
+	open int
+	// room is signalled whenever a store gains room: one was added,
+	// resumed, given more capacity or freed a slot.
+	room chan struct{}
 }
 
 func newDirectory(es *eventstore.Store) *directory {
 	return &directory{es: es, index: assign.NewDirectory(), stores: map[string]domain.Store{},
-		holders: map[uuid.UUID]map[string]bool{}, moved: make(chan struct{})}
+		holders: map[uuid.UUID]map[string]bool{}, moved: make(chan struct{}), room: make(chan struct{}, 1)}
+}
+
+// roomIn is how many reservations a store can take now.
+func roomIn(s domain.Store) int {
+	if s.Paused || s.ID == "" {
+		return 0
+	}
+	return s.Free()
+}
+
+// hasRoom reports whether any store can take a reservation now.
+func (d *directory) hasRoom() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.open > 0
 }
 
 // follow applies the stores' stream until ctx ends, retrying while NATS is
@@ -63,6 +83,7 @@ func (d *directory) apply(m eventstore.Message) {
 	}
 	if m.Err == nil {
 		s := d.stores[m.ID]
+		before := roomIn(s)
 		for _, e := range m.Events {
 			s = s.Evolve(e)
 			switch e := e.(type) {
@@ -79,6 +100,19 @@ func (d *directory) apply(m eventstore.Message) {
 			}
 		}
 		d.stores[m.ID] = s
+		after := roomIn(s)
+		switch {
+		case before == 0 && after > 0:
+			d.open++
+		case before > 0 && after == 0:
+			d.open--
+		}
+		if after > before {
+			select {
+			case d.room <- struct{}{}:
+			default:
+			}
+		}
 		d.index.Put(assign.Store{ID: s.ID, Location: s.Location, Capacity: s.Capacity, Load: s.Load(), Paused: s.Paused})
 	}
 	d.applied = m.Seq

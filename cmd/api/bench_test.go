@@ -87,6 +87,19 @@ func BenchmarkHTTPReserveManyProducts(b *testing.B) {
 	benchHTTP(b, a.URL+"/reservations", func(i int64) []byte { return reservationBody(ids[rand.IntN(len(ids))], i) })
 }
 
+// BenchmarkHTTPReserveSoldOut: every reservation on a product with no
+// stock, each answered 409.
+func BenchmarkHTTPReserveSoldOut(b *testing.B) {
+	ns := nstest.Start(b)
+	a := startAPI(b, ns.URL(), nil)
+	res, err := benchClient.Post(a.URL+"/products", "application/json", bytes.NewBufferString(`{"id":"sold-out","name":"Phone","stock":0}`))
+	if err != nil || res.StatusCode != http.StatusCreated {
+		b.Fatalf("create product: %v %v", err, res)
+	}
+	res.Body.Close()
+	benchHTTP(b, a.URL+"/reservations", func(i int64) []byte { return reservationBody("sold-out", i) })
+}
+
 // BenchmarkHTTPCeiling: a chi handler that decodes and encodes the same
 // JSON and nothing else, the most any JSON API can do on this machine.
 func BenchmarkHTTPCeiling(b *testing.B) {
