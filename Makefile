@@ -5,7 +5,7 @@ GO      ?= go
 BIN     := bin
 DATA    := data
 
-.PHONY: build run test bench bench-quick bench-go clean
+.PHONY: build run run-cluster test fuzz bench bench-quick bench-go clean
 
 build:
 	$(GO) build -o $(BIN)/api ./cmd/api
@@ -16,7 +16,15 @@ build:
 run: build
 	BIN=$(BIN) ./scripts/run.sh
 
+# A 3-node JetStream cluster (cluster/*.conf, streams R3) and two of each
+# process, on this machine.
+run-cluster: build
+	BIN=$(BIN) ./scripts/run-cluster.sh
+
+# The customer-center page's test drives headless Chromium: installed from
+# Debian's packages first when missing.
 test:
+	./scripts/ensure-chromium.sh
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 9m ./...
 
@@ -39,6 +47,23 @@ bench-go:
 	$(GO) test -run '^$$' -bench 'Choose|BruteForce' -benchtime 2s ./assign/
 	$(GO) test -run '^$$' -bench 'Quality' -benchtime 1x ./assign/
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./projections/
+
+# Every fuzz target for FUZZTIME each (their seeds run in make test too).
+# Go fuzzes one target per command.
+FUZZTIME ?= 60s
+FUZZ = $(GO) test -run '^$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s -fuzz
+fuzz:
+	$(FUZZ) '^FuzzDecodeEvent$$'    ./domain
+	$(FUZZ) '^FuzzUnmarshalEvent$$' ./domain
+	$(FUZZ) '^FuzzDecodeBody$$'     ./eventstore
+	$(FUZZ) '^FuzzCheckToken$$'     ./eventstore
+	$(FUZZ) '^FuzzApply$$'          ./projections
+	$(FUZZ) '^FuzzQuery$$'          ./projections
+	$(FUZZ) '^FuzzChoose$$'         ./assign
+	$(FUZZ) '^FuzzDecode$$'         ./cmd/api
+	$(FUZZ) '^FuzzPosition$$'       ./cmd/api
+	$(FUZZ) '^FuzzAuthenticate$$'   ./cmd/api
+	$(FUZZ) '^FuzzAPI$$'            ./cmd/api
 
 clean:
 	rm -rf $(BIN)

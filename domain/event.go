@@ -98,5 +98,11 @@ func DecodeEvent(typ string, data []byte) (Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("decode %s: %w", typ, err)
 	}
+	// time.Time decodes offsets such as +24:00 that it then refuses to
+	// encode: an event holding one could be read but never folded into a
+	// state, a view or a history, so it does not decode.
+	if _, err := e.OccurredAt().MarshalJSON(); err != nil {
+		return nil, fmt.Errorf("decode %s: at: %w", typ, err)
+	}
 	return e, nil
 }

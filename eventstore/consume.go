@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -43,6 +44,34 @@ type ConsumerConfig struct {
 	// MaxAckPending bounds the messages delivered and not yet acked, in
 	// all processes together. Default 256 per worker.
 	MaxAckPending int
+	// Skip, when set, is asked first about every message, before its
+	// body is decoded: true acks it without handling it. Most consumers
+	// care for a few event types; skipping the rest unread is most of
+	// what they save.
+	Skip func(Peek) bool
+}
+
+// Peek is what a consumer knows of a message before decoding it.
+type Peek struct {
+	ID  string
+	Seq uint64
+	// Types are the message's event types in order; nil when the message
+	// was written before they were recorded beside it, so unknown.
+	Types []string
+}
+
+// Has reports whether the message holds an event of one of the types;
+// when its types are unknown, it may, so true.
+func (p Peek) Has(types ...string) bool {
+	if p.Types == nil {
+		return true
+	}
+	for _, t := range p.Types {
+		if slices.Contains(types, t) {
+			return true
+		}
+	}
+	return false
 }
 
 // Handler processes one delivery. nil acks it; RetryLater redelivers it
@@ -127,9 +156,17 @@ func (s *Store) handle(ctx context.Context, log *slog.Logger, cfg ConsumerConfig
 	}
 	d := Delivery{Message: Message{Kind: cfg.Kind, ID: cfg.Kind.idOf(msg.Subject()), Seq: meta.Sequence.Stream,
 		Time: meta.Timestamp, MsgID: msg.Headers().Get(jetstream.MsgIDHeader)}, Attempt: meta.NumDelivered}
+	if cfg.Skip != nil && cfg.Skip(Peek{ID: d.ID, Seq: d.Seq, Types: eventTypes(msg.Headers())}) {
+		failures.forget(d.Seq)
+		if err := msg.Ack(); err != nil {
+			log.Warn("ack failed; the message will be delivered again", "subject", msg.Subject(), "seq", d.Seq, "err", err)
+		}
+		return
+	}
 	if err := decodeBody(&d.Message, msg.Data()); err != nil {
 		// An undecodable message will never decode: park it at once.
 		log.Error("parked undecodable message", "subject", msg.Subject(), "seq", d.Seq, "err", err)
+		s.stats.Parked.Add(1)
 		_ = msg.Term()
 		return
 	}
@@ -151,6 +188,7 @@ func (s *Store) handle(ctx context.Context, log *slog.Logger, cfg ConsumerConfig
 		if n >= cfg.MaxAttempts {
 			failures.forget(d.Seq)
 			log.Error("parked message after failed attempts", "subject", msg.Subject(), "seq", d.Seq, "failures", n, "deliveries", d.Attempt, "err", err)
+			s.stats.Parked.Add(1)
 			_ = msg.Term()
 			return
 		}
@@ -197,11 +235,15 @@ func (f *failureCount) forget(seq uint64) {
 }
 
 // Processed reports whether the durable consumer has handled every message
-// of its stream up to and including seq.
+// of its stream up to and including seq. A durable that does not exist
+// yet (the process that creates it is starting) has handled nothing.
 func (s *Store) Processed(ctx context.Context, k Kind, durable string, seq uint64) (bool, error) {
 	ctx, cancel := s.withTimeout(ctx)
 	defer cancel()
 	cons, err := s.streams[k].Consumer(ctx, durable)
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return false, nil
+	}
 	if err != nil {
 		return false, fmt.Errorf("consumer %s: %w", durable, classify(err))
 	}

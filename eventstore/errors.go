@@ -28,6 +28,18 @@ const (
 	codeWrongLastSequenceConstant = 10164
 )
 
+// codeDuplicateInProcess is a replicated stream's answer to a publish whose
+// message id another publish is storing right now: "duplicate message id is
+// in process". Once that one commits, the same publish is acked as its
+// duplicate.
+const codeDuplicateInProcess = 10158
+
+// inProcess reports whether err is codeDuplicateInProcess.
+func inProcess(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == codeDuplicateInProcess
+}
+
 // classify turns what nats.go returned into one of the package's errors,
 // keeping the original in the chain.
 func classify(err error) error {

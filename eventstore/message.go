@@ -3,7 +3,10 @@ package eventstore
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/tshop/tshop/domain"
 )
@@ -76,4 +79,28 @@ func decodeBody(m *Message, data []byte) error {
 	}
 	m.state = b.State
 	return nil
+}
+
+// typesHeader lists a message's event types, comma separated, so a
+// consumer can pass over a message it has no use for without decoding it.
+const typesHeader = "Tshop-Events"
+
+func typesOf(events []domain.Event) string {
+	var b strings.Builder
+	for i, e := range events {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(e.EventType())
+	}
+	return b.String()
+}
+
+// eventTypes reads typesHeader; nil when the message has none.
+func eventTypes(h nats.Header) []string {
+	v := h.Get(typesHeader)
+	if v == "" {
+		return nil
+	}
+	return strings.Split(v, ",")
 }

@@ -27,7 +27,12 @@ type Config struct {
 	// Timeout bounds every call that does not carry a shorter deadline.
 	// Default 1 second.
 	Timeout time.Duration
-	Logger  *slog.Logger
+	// WaitForStreams makes Open use the streams as they are: it neither
+	// creates nor updates them, and waits, until ctx ends, for a process
+	// that may (the api) to create them. A process whose NATS user may
+	// only read stream information (the projector, the assigner) sets it.
+	WaitForStreams bool
+	Logger         *slog.Logger
 }
 
 // Store reads and appends aggregates' events on JetStream.
@@ -37,11 +42,13 @@ type Store struct {
 	js      jetstream.JetStream
 	streams [len(kinds)]jetstream.Stream
 	log     *slog.Logger
+	stats   Stats
 }
 
 // Open connects a Store to JetStream over nc and creates or updates every
 // stream so it matches this version's configuration. Running it again, from
-// any number of processes, changes nothing.
+// any number of processes, changes nothing. With WaitForStreams it only
+// waits until every stream exists.
 func Open(ctx context.Context, nc *nats.Conn, cfg *Config) (*Store, error) {
 	var c Config
 	if cfg != nil {
@@ -65,7 +72,12 @@ func Open(ctx context.Context, nc *nats.Conn, cfg *Config) (*Store, error) {
 	}
 	s := &Store{cfg: c, nc: nc, js: js, log: c.Logger}
 	for _, k := range Kinds() {
-		st, err := s.ensureStream(ctx, k)
+		var st jetstream.Stream
+		if c.WaitForStreams {
+			st, err = s.waitStream(ctx, k)
+		} else {
+			st, err = s.ensureStream(ctx, k)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("stream %s: %w", k.Stream(), classify(err))
 		}
@@ -102,6 +114,29 @@ func (s *Store) ensureStream(ctx context.Context, k Kind) (jetstream.Stream, err
 		want.Replicas = have
 	}
 	return s.js.UpdateStream(ctx, want)
+}
+
+// waitStream returns kind's stream once it exists, asking every half second
+// while it does not.
+func (s *Store) waitStream(ctx context.Context, k Kind) (jetstream.Stream, error) {
+	for logged := false; ; logged = true {
+		rctx, cancel := s.withTimeout(ctx)
+		st, err := s.js.Stream(rctx, k.Stream())
+		cancel()
+		if !errors.Is(err, jetstream.ErrStreamNotFound) {
+			return st, err
+		}
+		if !logged {
+			s.log.Info("waiting for the stream; the api creates it", "stream", k.Stream())
+		}
+		t := time.NewTimer(500 * time.Millisecond)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		}
+	}
 }
 
 // streamConfig is the one place a stream's configuration is written.
@@ -189,13 +224,12 @@ func (s *Store) Append(ctx context.Context, k Kind, id string, expect uint64, ms
 	}
 	msg := nats.NewMsg(k.Subject(id))
 	msg.Data = data
+	msg.Header.Set(typesHeader, typesOf(events))
 	ctx, cancel := s.withTimeout(ctx)
 	defer cancel()
-	ack, err := s.js.PublishMsg(ctx, msg,
-		jetstream.WithExpectStream(k.Stream()),
-		jetstream.WithExpectLastSequencePerSubject(expect),
-		jetstream.WithMsgID(msgID))
+	ack, err := s.publish(ctx, msg, k, expect, msgID)
 	if err == nil {
+		s.stats.Appends.Add(1)
 		return ack.Sequence, nil
 	}
 	err = classify(err)
@@ -204,10 +238,37 @@ func (s *Store) Append(ctx context.Context, k Kind, id string, expect uint64, ms
 		// check, so a retry of a stored append conflicts instead of being
 		// acked as a duplicate: look whether the last message is ours.
 		if last, lerr := s.Last(ctx, k, id); lerr == nil && last.MsgID == msgID {
+			s.stats.Appends.Add(1)
 			return last.Seq, nil
 		}
+		s.stats.Conflicts.Add(1)
 	}
 	return 0, fmt.Errorf("append %s %s: %w", k, id, err)
+}
+
+// publish publishes msg with its expected sequence and message id. While
+// another append with the same id is being stored (a replicated stream
+// answers codeDuplicateInProcess), it publishes again after a moment: once
+// that append has committed, this one is acked as its duplicate, with its
+// sequence; had it failed, this one is stored.
+func (s *Store) publish(ctx context.Context, msg *nats.Msg, k Kind, expect uint64, msgID string) (*jetstream.PubAck, error) {
+	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
+		ack, err := s.js.PublishMsg(ctx, msg,
+			jetstream.WithExpectStream(k.Stream()),
+			jetstream.WithExpectLastSequencePerSubject(expect),
+			jetstream.WithMsgID(msgID))
+		if !inProcess(err) {
+			return ack, err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			// Unknown outcome, as for any timeout.
+			return nil, fmt.Errorf("%w (an append with the same message id was still being stored: %v)", ctx.Err(), err)
+		}
+	}
 }
 
 // contentID is a deterministic message id: a digest of where and what an

@@ -1,6 +1,7 @@
 package eventstore_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"reflect"
@@ -119,6 +120,37 @@ func TestOpenCreatesStreams(t *testing.T) {
 	}
 	if got := msgCount(t, nc, eventstore.Products); got != 1 {
 		t.Errorf("stream holds %d messages, want 1", got)
+	}
+}
+
+// A process whose user may only look streams up (the projector, the
+// assigner) opens with WaitForStreams: it waits until the api has created
+// them, and gives up when its context ends.
+func TestOpenWaitsForStreams(t *testing.T) {
+	ns := natstest.Start(t)
+	cfg := &eventstore.Config{WaitForStreams: true}
+	ctx, cancel := context.WithTimeout(t.Context(), 700*time.Millisecond)
+	defer cancel()
+	if _, err := eventstore.Open(ctx, ns.Connect(natstest.User(natstest.Projector)), cfg); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Open with no streams: %v, want the context's deadline", err)
+	}
+	opened := make(chan error, 1)
+	go func() {
+		_, err := eventstore.Open(t.Context(), ns.Connect(natstest.User(natstest.Assigner)), cfg)
+		opened <- err
+	}()
+	time.Sleep(300 * time.Millisecond)
+	api := openOn(t, ns.Connect(natstest.User(natstest.API)), nil)
+	select {
+	case err := <-opened:
+		if err != nil {
+			t.Fatalf("Open once the streams exist: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Open still waiting 10s after the streams were created")
+	}
+	if err := api.Check(t.Context()); err != nil {
+		t.Fatal(err)
 	}
 }
 

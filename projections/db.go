@@ -14,6 +14,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/tshop/tshop/domain"
 	"github.com/tshop/tshop/eventstore"
 )
 
@@ -224,8 +225,9 @@ func (d *DB) WaitFor(ctx context.Context, k eventstore.Kind, seq uint64) error {
 // Apply writes the events of msgs, all of one stream and in stream order,
 // and the stream's new checkpoint in one transaction. Messages at or below
 // the checkpoint were applied before and are skipped, so a redelivery or a
-// replay changes nothing. A message that did not decode is logged and
-// passed over, as a fresh replay passes over it too.
+// replay changes nothing. A message that did not decode, or that holds an
+// event no view can be kept for (ErrUnfoldable), is logged and passed
+// over, as a fresh replay passes over it too.
 func (d *DB) Apply(k eventstore.Kind, msgs []eventstore.Message) error {
 	if len(msgs) == 0 {
 		return nil
@@ -258,6 +260,11 @@ func (d *DB) Apply(k eventstore.Kind, msgs []eventstore.Message) error {
 			if m.Err != nil {
 				d.log.Error("passed over a message that does not decode", "subject", k.Subject(m.ID), "seq", m.Seq, "err", m.Err)
 			}
+			if err := foldable(m.Events); err != nil {
+				d.log.Error("passed over a message no view can hold", "subject", k.Subject(m.ID), "seq", m.Seq, "err", err)
+				last = m.Seq
+				continue
+			}
 			for i, e := range m.Events {
 				if err := Apply(kv, Event{Seq: m.Seq, Index: i, Event: e}); err != nil {
 					return fmt.Errorf("apply %s at %d: %w", k.Subject(m.ID), m.Seq, err)
@@ -277,6 +284,16 @@ func (d *DB) Apply(k eventstore.Kind, msgs []eventstore.Message) error {
 		d.advanced = make(chan struct{})
 	}
 	d.mu.Unlock()
+	return nil
+}
+
+// foldable is checkFoldable of every event of a message.
+func foldable(events []domain.Event) error {
+	for _, e := range events {
+		if err := checkFoldable(e); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

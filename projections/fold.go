@@ -3,6 +3,7 @@ package projections
 import (
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"iter"
 	"time"
@@ -54,8 +55,30 @@ type HistoryEntry struct {
 	Data json.RawMessage `json:"data"`
 }
 
+// maxKeyLen bounds the aggregate id a view is kept under: far beyond any
+// id Tshop writes (64 characters), well within bbolt's 32 KiB keys.
+const maxKeyLen = 1024
+
+// ErrUnfoldable means an event names no aggregate a view can be kept
+// for: its id is empty or too long to be a key. No Tshop command writes
+// such an event, but any client allowed to publish on a stream's subjects
+// may; DB.Apply passes over the message that holds it, as it passes over
+// one that does not decode, rather than stop the stream's views for good.
+var ErrUnfoldable = errors.New("event names no aggregate a view can be kept for")
+
+// checkFoldable reports whether Apply can fold e: ErrUnfoldable if not.
+func checkFoldable(e domain.Event) error {
+	if id := e.AggregateID(); id == "" || len(id) > maxKeyLen {
+		return fmt.Errorf("%w: %s with an id of %d bytes", ErrUnfoldable, e.EventType(), len(id))
+	}
+	return nil
+}
+
 // Apply folds one event into every view it changes.
 func Apply(kv KV, e Event) error {
+	if err := checkFoldable(e.Event); err != nil {
+		return err
+	}
 	switch ev := e.Event.(type) {
 	case domain.ProductCreated, domain.ProductRestocked, domain.StockReserved, domain.StockReleased:
 		return fold[domain.Product](kv, bucketProducts, ev.AggregateID(), ev)
@@ -67,7 +90,9 @@ func Apply(kv KV, e Event) error {
 		if err := fold[domain.Reservation](kv, bucketReservations, id, ev); err != nil {
 			return err
 		}
-		if placed, ok := ev.(domain.ReservationPlaced); ok {
+		// Queries name customers by valid ids only: one that is not
+		// (it may even hold the key's 0 separator) is not indexed.
+		if placed, ok := ev.(domain.ReservationPlaced); ok && domain.ValidateID("customerId", placed.CustomerID) == nil {
 			if err := kv.Put(bucketCustomers, customerKey(placed.CustomerID, placed.At, id), nil); err != nil {
 				return err
 			}

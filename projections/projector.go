@@ -43,6 +43,9 @@ type Projector struct {
 
 	mu  sync.Mutex
 	lag map[eventstore.Kind]*streamLag
+
+	// changed, when set, hears of every batch committed (PublishChanges).
+	changed func(eventstore.Kind, []eventstore.Message)
 }
 
 type streamLag struct {
@@ -152,6 +155,7 @@ func (p *Projector) follow(ctx context.Context, k eventstore.Kind, until uint64,
 			applied(len(batch))
 		}
 		p.noteApplied(k, len(batch), batch[len(batch)-1].Time)
+		p.noteChanged(k, batch)
 		batch = batch[:0]
 		return nil
 	}

@@ -52,7 +52,15 @@ type ServiceConfig struct {
 	Ready func()
 	// Swap replaces the read model with the file at a path, brought up
 	// to date first (Projector.Replace).
-	Swap   func(ctx context.Context, path string) error
+	Swap func(ctx context.Context, path string) error
+	// End, when set, reports the last sequence of a stream in the log
+	// (eventstore.Store.LastSeq). A query whose position the read model
+	// has not reached after a tenth of MaxWait is checked against it (one
+	// call at a time per stream, its answer shared): a position past the
+	// end of the log, which no Tshop-Position header ever named, is
+	// answered as a bad request at once instead of waiting out MaxWait to
+	// answer unavailable.
+	End    func(ctx context.Context, k eventstore.Kind) (uint64, error)
 	Logger *slog.Logger
 }
 
@@ -82,6 +90,9 @@ func Serve(ctx context.Context, nc *nats.Conn, db *DB, cfg ServiceConfig) error 
 	}
 	defer svc.Stop()
 	s := &server{db: db, cfg: cfg, inflight: make(chan struct{}, maxInflight)}
+	if cfg.End != nil {
+		s.ends = newLogEnds(cfg.End)
+	}
 	queries := map[string]func(Query, KV) (any, error){
 		"reservation":        s.reservation,
 		"reservations":       s.customerReservations,
@@ -144,6 +155,7 @@ type server struct {
 	db       *DB
 	cfg      ServiceConfig
 	inflight chan struct{}
+	ends     *logEnds // nil without cfg.End
 }
 
 // Error codes of the query service, as HTTP statuses.
@@ -169,7 +181,11 @@ func (s *server) answer(ctx context.Context, msg *nats.Msg, h func(Query, KV) (a
 			respondError(msg, codeBadRequest, "unknown stream "+stream)
 			return
 		}
-		if err := s.db.WaitFor(wctx, k, seq); err != nil {
+		if err := s.waitFor(wctx, k, seq); err != nil {
+			if errors.Is(err, domain.ErrInvalid) {
+				respondError(msg, codeBadRequest, err.Error())
+				return
+			}
 			respondError(msg, codeUnavailable, fmt.Sprintf("read model behind %s %d", stream, seq))
 			return
 		}
@@ -194,6 +210,30 @@ func (s *server) answer(ctx context.Context, msg *nats.Msg, h func(Query, KV) (a
 			return
 		}
 		_ = msg.Respond(data)
+	}
+}
+
+// waitFor waits until the read model has applied seq of k's stream, or
+// ctx ends. Each tenth of MaxWait it waits in vain, it checks that the log
+// reaches seq at all, and fails with domain.ErrInvalid at once if not.
+func (s *server) waitFor(ctx context.Context, k eventstore.Kind, seq uint64) error {
+	if s.ends == nil {
+		return s.db.WaitFor(ctx, k, seq)
+	}
+	for {
+		soon, cancel := context.WithTimeout(ctx, s.cfg.MaxWait/10)
+		err := s.db.WaitFor(soon, k, seq)
+		cancel()
+		if err == nil || ctx.Err() != nil {
+			return err
+		}
+		past, checked := s.ends.past(ctx, k, seq)
+		if past {
+			return fmt.Errorf("%w: position %s:%d is past the end of the log", domain.ErrInvalid, k.Stream(), seq)
+		}
+		if checked {
+			return s.db.WaitFor(ctx, k, seq)
+		}
 	}
 }
 

@@ -9,6 +9,39 @@ BIN=${BIN:-bin}
 DATA=data
 mkdir -p "$DATA"
 
+# NATS users (nats-auth.conf): one per process, and ops for the nats CLI.
+# Their passwords are made on the first run, kept in a file only this user
+# may read, and never printed. nats-server gets them all; each process gets
+# only its own user and password.
+creds=$DATA/nats-credentials.env
+roles=(api projector assigner ops)
+if [ ! -s "$creds" ]; then
+	(
+		umask 077
+		for role in "${roles[@]}"; do
+			# Letters and digits, starting with a letter: nats-server
+			# parses the variable as a config value.
+			printf 'TSHOP_NATS_%s_PASSWORD=t%s\n' "${role^^}" "$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')"
+		done >"$creds.tmp"
+		mv "$creds.tmp" "$creds"
+	)
+fi
+chmod 600 "$creds"
+declare -A password
+while IFS='=' read -r name value; do
+	for role in "${roles[@]}"; do
+		[ "$name" = "TSHOP_NATS_${role^^}_PASSWORD" ] && password[$role]=$value
+	done
+done <"$creds"
+server_env=()
+for role in "${roles[@]}"; do
+	if [ -z "${password[$role]:-}" ]; then
+		echo "run: $creds has no password for $role; remove the file to make new ones" >&2
+		exit 1
+	fi
+	server_env+=("TSHOP_NATS_${role^^}_PASSWORD=${password[$role]}")
+done
+
 # Children run in their own session so that Ctrl-C reaches only this script,
 # which then stops them in order: the api first, NATS last.
 detach=()
@@ -24,7 +57,8 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-"${detach[@]}" "$BIN/nats-server" -c nats.conf &
+# export, a builtin, keeps the passwords out of any command line.
+(export "${server_env[@]}" && exec "${detach[@]}" "$BIN/nats-server" -c nats.conf) &
 pids+=($!)
 
 # Wait until the server accepts connections (bash alone, no curl needed).
@@ -33,13 +67,13 @@ for _ in $(seq 1 100); do
 	sleep 0.1
 done
 
-TSHOP_DEMO=1 "${detach[@]}" "$BIN/api" &
+NATS_USER=api NATS_PASSWORD=${password[api]} TSHOP_DEMO=1 "${detach[@]}" "$BIN/api" &
 pids+=($!)
 
-"${detach[@]}" "$BIN/projector" --db "$DATA/projector.db" &
+NATS_USER=projector NATS_PASSWORD=${password[projector]} "${detach[@]}" "$BIN/projector" --db "$DATA/projector.db" &
 pids+=($!)
 
-"${detach[@]}" "$BIN/assigner" &
+NATS_USER=assigner NATS_PASSWORD=${password[assigner]} "${detach[@]}" "$BIN/assigner" &
 pids+=($!)
 
 echo "Tshop is up: api on http://127.0.0.1:8088, projector on data/projector.db (Ctrl-C stops it)" >&2

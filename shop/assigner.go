@@ -16,12 +16,25 @@ import (
 	"github.com/tshop/tshop/eventstore"
 )
 
+// AssignerConsumer names the assigners' shared durable consumer, for
+// reading its backlog.
+var AssignerConsumer = struct {
+	Kind    eventstore.Kind
+	Durable string
+}{assignerConsumer.Kind, assignerConsumer.Durable}
+
 // assignerConsumer gives every reservation message to one assigner. Its
 // name must never change. A reservation waiting for room stays unacked
 // (see waitDelay), so MaxAckPending bounds how many may wait at once
 // before new ones queue behind them.
 var assignerConsumer = eventstore.ConsumerConfig{Durable: "store-assigner", Kind: eventstore.Reservations,
-	Workers: 64, MaxAckPending: 20_000, AckWait: shopAckWait}
+	Workers: 64, MaxAckPending: 20_000, AckWait: shopAckWait,
+	Skip: func(p eventstore.Peek) bool { return !p.Has(storeEvents...) }}
+
+// storeEvents are the event types that may change which store should hold
+// their reservation; the assigner passes over any other unread.
+var storeEvents = []string{domain.ReservationPlaced{}.EventType(), domain.ReservationRejected{}.EventType(),
+	domain.ReservationAccepted{}.EventType(), domain.CancelRequested{}.EventType(), domain.ReservationFulfilled{}.EventType()}
 
 // Assigner gives every placed reservation the best store, and frees a
 // store's slot when its reservation is rejected, cancelled or fulfilled.
@@ -132,12 +145,7 @@ func (a *Assigner) route(ctx context.Context, d eventstore.Delivery, id uuid.UUI
 // concernsStores reports whether an event may change which store should
 // hold its reservation.
 func concernsStores(e domain.Event) bool {
-	switch e.(type) {
-	case domain.ReservationPlaced, domain.ReservationRejected, domain.ReservationAccepted,
-		domain.CancelRequested, domain.ReservationFulfilled:
-		return true
-	}
-	return false
+	return slices.Contains(storeEvents, e.EventType())
 }
 
 // converge brings the stores' slots in line with the reservation as it is
@@ -238,6 +246,9 @@ func (a *Assigner) accept(ctx context.Context, r domain.Reservation, seq uint64,
 		domain.Accept{StoreID: c.StoreID, DistanceKm: c.DistanceKm, Considered: c.Considered})
 	if err == nil {
 		a.s.log.Info("reservation assigned", "reservation", r.ID, "store", c.StoreID, "distance_km", c.DistanceKm)
+		if f := a.s.cfg.Observe.Assigned; f != nil {
+			f(a.s.now().Sub(r.CreatedAt))
+		}
 		return nil
 	}
 	if !errors.Is(err, domain.ErrInvalidTransition) {

@@ -22,7 +22,7 @@ import (
 func newService(b testing.TB, cfg shop.Config) *shop.Service {
 	b.Helper()
 	ns := natstest.Start(b)
-	es, err := eventstore.Open(context.Background(), ns.Connect(), &eventstore.Config{Timeout: 5 * time.Second})
+	es, err := eventstore.Open(context.Background(), ns.Connect(natstest.User(natstest.API)), &eventstore.Config{Timeout: 5 * time.Second})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -227,6 +227,11 @@ func (l *lane) run(batch []*job) {
 			if l.fresh {
 				l.confirmed = time.Now()
 			}
+			if f := l.s.cfg.Observe.Committed; f != nil && len(ok) > 0 {
+				if _, reserving := ok[0].reserve(); reserving {
+					f(len(ok))
+				}
+			}
 			done := &batchPlacement{s: l.s, seq: seq}
 			done.remaining.Store(int64(len(ok)))
 			for i, j := range ok {

@@ -39,6 +39,18 @@ type Config struct {
 	// measured against. Keyed reservations are then protected only by the
 	// check before they are held, so no deployment should set it.
 	DisableGroupCommit bool
+	// Observe receives measurements for the process's metrics.
+	Observe Observers
+}
+
+// Observers are told what the service did, for metrics. Any may be nil;
+// each must return at once.
+type Observers struct {
+	// Committed: one product append held units for n reservations.
+	Committed func(n int)
+	// Assigned: a reservation was accepted by a store, wait after it was
+	// placed.
+	Assigned func(wait time.Duration)
 }
 
 // Hooks are called between the steps of multi-append commands; an error
@@ -100,7 +112,8 @@ type aggregate[T any] interface {
 
 // load returns an aggregate's current state and the sequence to expect; a
 // missing aggregate is its zero value at sequence 0. On a replicated stream
-// it may be a moment stale, which costs an append a conflict and a retry.
+// it may be a moment stale, which costs an append a conflict and a retry,
+// and a refusal a second read from the leader (see executeEvents).
 func load[T aggregate[T]](ctx context.Context, es *eventstore.Store, k eventstore.Kind, id string) (T, uint64, error) {
 	return stateOf[T](es.Last(ctx, k, id))
 }
@@ -141,6 +154,15 @@ func executeEvents[T aggregate[T]](ctx context.Context, s *Service, k eventstore
 			return state, 0, nil, err
 		}
 		events, err := state.Decide(cmd, s.now())
+		if final(events, err) {
+			// Refused, or already done: a follower may have answered a
+			// moment behind the leader, so only the leader's state may
+			// say so.
+			if state, seq, err = loadFromLeader[T](ctx, s.es, k, id); err != nil {
+				return state, 0, nil, err
+			}
+			events, err = state.Decide(cmd, s.now())
+		}
 		if err != nil || len(events) == 0 {
 			return state, seq, nil, err
 		}
@@ -161,6 +183,15 @@ func executeEvents[T aggregate[T]](ctx context.Context, s *Service, k eventstore
 			return state, 0, nil, err
 		}
 	}
+}
+
+// final reports whether a decision ends a command without an append: the
+// state refuses it (wrong status, no such aggregate) or has it done.
+func final(events []domain.Event, err error) bool {
+	if err != nil {
+		return errors.Is(err, domain.ErrInvalidTransition) || errors.Is(err, domain.ErrNotFound)
+	}
+	return len(events) == 0
 }
 
 // executeOn is execute starting from a state already in hand at sequence
@@ -198,7 +229,12 @@ func backoff(ctx context.Context, attempt int) error {
 // It keeps trying while NATS is unreachable and returns when ctx ends.
 func (s *Service) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	wg.Go(func() { s.consume(ctx, placerConsumer, s.placeHeld) })
+	placer := placerConsumer
+	// Unread: what holds nothing, and what this process placed itself.
+	placer.Skip = func(p eventstore.Peek) bool {
+		return s.placedHere.has(p.Seq) || !p.Has(domain.StockReserved{}.EventType())
+	}
+	wg.Go(func() { s.consume(ctx, placer, s.placeHeld) })
 	wg.Go(func() { s.consume(ctx, cancellerConsumer, s.finishCancels) })
 	wg.Wait()
 }

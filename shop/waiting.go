@@ -122,3 +122,6 @@ func (a *Assigner) wake(ctx context.Context) {
 		}
 	}
 }
+
+// Waiting is how many reservations this assigner holds in its wait list.
+func (a *Assigner) Waiting() int { return a.waiting.len() }

@@ -14,6 +14,8 @@ import (
 
 	"github.com/tshop/tshop/eventstore"
 	"github.com/tshop/tshop/shop"
+
+	nstest "github.com/tshop/tshop/internal/natstest"
 )
 
 const testSecret = "test-secret-of-at-least-32-bytes-for-hs256"
@@ -60,12 +62,12 @@ func (b *syncBuffer) String() string {
 // test ends.
 func startAssigner(t *testing.T, natsURL string) {
 	t.Helper()
-	nc, err := nats.Connect(natsURL)
+	nc, err := nats.Connect(natsURL, nstest.User(nstest.Assigner))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	es, err := eventstore.Open(ctx, nc, nil)
+	es, err := eventstore.Open(ctx, nc, &eventstore.Config{WaitForStreams: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +84,7 @@ func authSetup(t *testing.T) (*testAPI, *syncBuffer) {
 	startProjector(t, ns.URL())
 	startAssigner(t, ns.URL())
 	logs := &syncBuffer{}
-	m, err := NewMain([]string{"--nats", ns.URL(), "--http", "127.0.0.1:0"}, logs)
+	m, err := NewMain(append([]string{"--nats", ns.URL(), "--http", "127.0.0.1:0"}, nstest.RoleFlags(nstest.API)...), logs)
 	if err != nil {
 		t.Fatal(err)
 	}

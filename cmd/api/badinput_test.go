@@ -3,9 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
+	"maps"
 	"mime"
+	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/tshop/tshop/eventstore"
 )
 
 // badCase is one hostile or malformed request and the problem it must get.
@@ -68,7 +73,7 @@ func badCases() []badCase {
 	huge := `{"id":"p-new","name":"` + strings.Repeat("a", 100<<10) + `","stock":1}`
 	plain := []string{"Content-Type", "text/plain"}
 	key := func(k string) []string { return []string{"Idempotency-Key", k} }
-	return []badCase{
+	cases := []badCase{
 		// The shape of the body, on POST /products.
 		{"malformed JSON", "POST", "/products", nil, `{"id" "p-new"}`, 400, inv},
 		{"truncated JSON", "POST", "/products", nil, `{"id":"p-new","name":"n","stock":1`, 400, inv},
@@ -88,6 +93,11 @@ func badCases() []badCase {
 		// encoding/json matches keys under Unicode simple folding, so "ſtock"
 		// (U+017F long s) would land in stock and override the -1.
 		{"duplicate key differing by Unicode folding", "POST", "/products", nil, `{"id":"galaxy-s26-256","name":"n","stock":-1,"ſtock":1}`, 400, inv},
+		// Alone, a key in another case would fill its field all the same.
+		{"key in upper case", "POST", restockP, nil, `{"QUANTITY":5}`, 400, inv},
+		{"key in another case", "POST", "/reservations", nil, `{"productId":"galaxy-s26-256","customerID":"c-2","location":{"lat":37.56,"lon":126.97}}`, 400, inv},
+		{"nested key in another case", "POST", "/reservations", nil, `{"productId":"galaxy-s26-256","customerId":"c-2","location":{"Lat":37.56,"lon":126.97}}`, 400, inv},
+		{"key folded by Unicode", "POST", "/products", nil, `{"id":"p-new","name":"n","ſtock":1}`, 400, inv},
 		{"trailing garbage", "POST", "/products", nil, newProduct + ` x`, 400, inv},
 		{"trailing brace", "POST", "/products", nil, newProduct + `}`, 400, inv},
 		{"two objects", "POST", "/products", nil, newProduct + `{"id":"p-two"}`, 400, inv},
@@ -292,13 +302,14 @@ func badCases() []badCase {
 		{"POST to a store", "POST", "/stores/gangnam-01", nil, newStore, 405, inv},
 		{"DELETE stores", "DELETE", "/stores", nil, nil, 405, inv},
 	}
+	return append(cases, hostileCases()...)
 }
 
 // TestBadInput sends hostile and malformed requests to an api holding one
 // product, one store and one reservation, and checks that each gets its
 // problem and that none changes anything.
 func TestBadInput(t *testing.T) {
-	_, a := setup(t)
+	ns, a := setup(t)
 	mustStatus := func(r response, want int, what string) {
 		t.Helper()
 		if r.Status != want {
@@ -316,6 +327,26 @@ func TestBadInput(t *testing.T) {
 	mustStatus(before, 200, "get reservation")
 	storesBefore := a.do("GET", "/stores", nil)
 	mustStatus(storesBefore, 200, "list stores")
+	listBefore := a.do("GET", "/reservations?customerId=c-2", nil)
+	mustStatus(listBefore, 200, "list reservations")
+	historyBefore := a.do("GET", "/reservations/"+rid+"/history", nil)
+	mustStatus(historyBefore, 200, "history")
+	es, err := eventstore.Open(t.Context(), ns.Connect(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logEnds := func() map[string]uint64 {
+		ends := map[string]uint64{}
+		for _, k := range eventstore.Kinds() {
+			seq, err := es.LastSeq(t.Context(), k)
+			if err != nil {
+				t.Fatalf("last sequence of %s: %v", k.Stream(), err)
+			}
+			ends[k.Stream()] = seq
+		}
+		return ends
+	}
+	endsBefore := logEnds()
 
 	cases := badCases()
 	for _, c := range cases {
@@ -350,6 +381,16 @@ func TestBadInput(t *testing.T) {
 	if after.Status != 200 || !bytes.Equal(after.Body, before.Body) {
 		t.Errorf("reservation after bad input: %d %s, want %s", after.Status, after.Body, before.Body)
 	}
+	if list := a.do("GET", "/reservations?customerId=c-2", nil); !bytes.Equal(list.Body, listBefore.Body) {
+		t.Errorf("customer's reservations after bad input: %s, want %s", list.Body, listBefore.Body)
+	}
+	if h := a.do("GET", "/reservations/"+rid+"/history", nil); !bytes.Equal(h.Body, historyBefore.Body) {
+		t.Errorf("history after bad input: %s, want %s", h.Body, historyBefore.Body)
+	}
+	// Nothing was written to the log at all.
+	if ends := logEnds(); !maps.Equal(ends, endsBefore) {
+		t.Errorf("the log moved from %v to %v", endsBefore, ends)
+	}
 }
 
 // checkProblem checks that r is an RFC 9457 problem with the wanted status
@@ -379,5 +420,281 @@ func checkProblem(t *testing.T, r response, wantStatus int, wantCode string) {
 	}
 	if pb["code"] != wantCode {
 		t.Errorf("code %v, want %q", pb["code"], wantCode)
+	}
+}
+
+// padded is a body grown past maxBody by a field that would be refused
+// anyway.
+func padded(body string, size int) string {
+	return strings.TrimSuffix(body, "}") + `,"pad":"` + strings.Repeat("x", size) + `"}`
+}
+
+// deep nests n arrays or objects.
+func deep(n int, open, close string) string {
+	return strings.Repeat(open, n) + strings.Repeat(close, n)
+}
+
+// hostileCases attack every route that takes a body, path or query with
+// what a hostile client sends: odd methods, traversal and encoded junk in
+// paths, numbers no field can hold, NaN and infinities, invalid UTF-8,
+// duplicate keys, deep nesting, wrong types, trailing garbage, empty and
+// huge bodies, and content types that are not JSON in UTF-8.
+func hostileCases() []badCase {
+	big := 100 << 10
+	long := func(n int) string { return strings.Repeat("a", n) }
+	ct := func(v string) []string { return []string{"Content-Type", v} }
+	rej := func(storeID string) string { return `{"storeId":` + storeID + `,"reason":"x"}` }
+	const (
+		twoTo63   = "9223372036854775808"
+		minInt    = "-9223372036854775808"
+		belowMin  = "-9223372036854775809"
+		maxInt    = "9223372036854775807"
+		rejectOK  = `{"storeId":"gangnam-01","reason":"no staff"}`
+		fulfilOK  = `{"method":"DELIVERY"}`
+		cancelled = `{"status":"CANCELLED"}`
+		list      = "/reservations?customerId=c-2"
+	)
+	return []badCase{
+		// Methods.
+		{"OPTIONS products", "OPTIONS", "/products", nil, nil, 405, inv},
+		{"TRACE products", "TRACE", "/products", nil, nil, 405, inv},
+		{"PROPFIND stores", "PROPFIND", "/stores", nil, nil, 405, inv},
+		{"made-up method", "FROB", "/reservations", nil, nil, 405, inv},
+		{"lower-case method", "post", "/products", nil, newProduct, 405, inv},
+		{"POST to a product", "POST", "/products/galaxy-s26-256", nil, newProduct, 405, inv},
+		{"PATCH a store", "PATCH", "/stores/gangnam-01", nil, `{"capacity":1}`, 405, inv},
+		{"PUT a store's pause", "PUT", "/stores/gangnam-01/pause", nil, nil, 405, inv},
+		{"GET a store's pause", "GET", "/stores/gangnam-01/pause", nil, nil, 405, inv},
+		{"DELETE a history", "DELETE", rsv + "/history", nil, nil, 405, inv},
+		{"GET reject", "GET", rsv + "/reject", nil, nil, 405, inv},
+		{"PUT fulfill", "PUT", rsv + "/fulfill", nil, fulfilOK, 405, inv},
+		{"POST healthz", "POST", "/healthz", nil, `{}`, 405, inv},
+		// Traversal and encoded junk in paths.
+		{"dot-dot in a product path", "GET", "/products/../stores", nil, nil, 404, notFound},
+		{"encoded dot-dot product id", "GET", "/products/%2e%2e", nil, nil, 400, inv},
+		{"encoded dot-dot restock", "POST", "/products/%2E%2E/restock", nil, quantity("1"), 400, inv},
+		{"encoded traversal to passwd", "GET", "/products/..%2f..%2f..%2fetc%2fpasswd", nil, nil, 400, inv},
+		{"encoded traversal store", "GET", "/stores/%2e%2e%2f%2e%2e/reservations", nil, nil, 400, inv},
+		{"encoded traversal reservation", "GET", "/reservations/..%2f" + unknownRID, nil, nil, 400, inv},
+		{"encoded slash before history", "GET", "/reservations/" + unknownRID + "%2Fhistory", nil, nil, 400, inv},
+		{"NUL product id", "GET", "/products/%00", nil, nil, 400, inv},
+		{"NUL store id", "GET", "/stores/gangnam-01%00/reservations", nil, nil, 400, inv},
+		{"NUL reservation id", "GET", "/reservations/" + unknownRID[:35] + "%00", nil, nil, 400, inv},
+		{"NUL store to pause", "POST", "/stores/%00/pause", nil, nil, 400, inv},
+		{"overlong UTF-8 dots", "GET", "/products/%c0%ae%c0%ae", nil, nil, 400, inv},
+		{"overlong UTF-8 dot, 3 bytes", "GET", "/products/%e0%80%ae", nil, nil, 400, inv},
+		{"overlong UTF-8 slash store", "GET", "/stores/a%c0%afb", nil, nil, 400, inv},
+		{"overlong UTF-8 reservation", "PATCH", "/reservations/%c0%ae%c0%ae", nil, cancelled, 400, inv},
+		{"invalid UTF-8 restock path", "POST", "/products/%ff%fe/restock", nil, quantity("1"), 400, inv},
+		{"CRLF in a product path", "GET", "/products/a%0d%0aSet-Cookie:x", nil, nil, 400, inv},
+		{"percent-encoded letter and a dot", "GET", "/products/%67alaxy.s26", nil, nil, 400, inv},
+		{"8000-char product path", "GET", "/products/" + long(8000), nil, nil, 400, inv},
+		{"15000-char store path", "GET", "/stores/" + long(15000), nil, nil, 400, inv},
+		{"10000-char reservation path", "GET", "/reservations/" + long(10000), nil, nil, 400, inv},
+		{"15000-char unknown route", "GET", "/nope/" + long(15000), nil, nil, 404, notFound},
+		{"trailing slash", "GET", "/products/galaxy-s26-256/", nil, nil, 404, notFound},
+		{"double slash", "GET", "//products", nil, nil, 404, notFound},
+		{"upper-case route", "GET", "/PRODUCTS", nil, nil, 404, notFound},
+		// Query parameters.
+		{"list without customerId", "GET", "/reservations", nil, nil, 400, inv},
+		{"customerId empty", "GET", "/reservations?customerId=", nil, nil, 400, inv},
+		{"customerId with a dot", "GET", "/reservations?customerId=c.2", nil, nil, 400, inv},
+		{"customerId wildcard", "GET", "/reservations?customerId=%3E", nil, nil, 400, inv},
+		{"customerId NUL", "GET", "/reservations?customerId=c-2%00", nil, nil, 400, inv},
+		{"customerId unicode", "GET", "/reservations?customerId=%EA%B0%A4", nil, nil, 400, inv},
+		{"customerId invalid UTF-8", "GET", "/reservations?customerId=%ff", nil, nil, 400, inv},
+		{"customerId 65 chars", "GET", "/reservations?customerId=" + strings.Repeat("c", 65), nil, nil, 400, inv},
+		{"customerId 15000 chars", "GET", "/reservations?customerId=" + long(15000), nil, nil, 400, inv},
+		{"bad query escape", "GET", "/reservations?customerId=%zz", nil, nil, 400, inv},
+		{"limit zero", "GET", list + "&limit=0", nil, nil, 400, inv},
+		{"limit negative", "GET", list + "&limit=-1", nil, nil, 400, inv},
+		{"limit over MaxLimit", "GET", list + "&limit=501", nil, nil, 400, inv},
+		{"limit 2^63", "GET", list + "&limit=" + twoTo63, nil, nil, 400, inv},
+		{"limit 1e2", "GET", list + "&limit=1e2", nil, nil, 400, inv},
+		{"limit 1.5", "GET", list + "&limit=1.5", nil, nil, 400, inv},
+		{"limit hex", "GET", list + "&limit=0x10", nil, nil, 400, inv},
+		{"limit NaN", "GET", list + "&limit=NaN", nil, nil, 400, inv},
+		{"position garbage", "GET", "/products?position=latest", nil, nil, 400, inv},
+		{"position unknown stream", "GET", "/products?position=TSHOP_ORDERS:1", nil, nil, 400, inv},
+		{"position lower-case stream", "GET", "/stores?position=tshop_stores:1", nil, nil, 400, inv},
+		{"position negative", "GET", "/products/galaxy-s26-256?position=TSHOP_PRODUCTS:-1", nil, nil, 400, inv},
+		{"position 2^64", "GET", "/stores/gangnam-01?position=TSHOP_STORES:18446744073709551616", nil, nil, 400, inv},
+		{"position float", "GET", "/products?position=TSHOP_PRODUCTS:1.5", nil, nil, 400, inv},
+		{"position empty seq", "GET", "/products?position=TSHOP_PRODUCTS:", nil, nil, 400, inv},
+		{"position trailing comma", "GET", "/products?position=TSHOP_PRODUCTS:1,", nil, nil, 400, inv},
+		{"position NUL", "GET", "/products?position=TSHOP_PRODUCTS:1%00", nil, nil, 400, inv},
+		{"position too long", "GET", "/products?position=" + strings.Repeat("TSHOP_PRODUCTS:1,", 20) + "TSHOP_PRODUCTS:1", nil, nil, 400, inv},
+		// A position no Tshop-Position header named, past the end of the
+		// log: refused at once, not waited for until a 503.
+		{"position past the end", "GET", "/products?position=TSHOP_PRODUCTS:999999", nil, nil, 400, inv},
+		{"position 2^64-1", "GET", "/stores?position=TSHOP_STORES:18446744073709551615", nil, nil, 400, inv},
+		{"position past the end on a list", "GET", list + "&position=TSHOP_RESERVATIONS:999999", nil, nil, 400, inv},
+		{"position past the end on a reservation", "GET", rsv + "?position=TSHOP_PRODUCTS:999999", nil, nil, 400, inv},
+		{"position past the end on a history", "GET", rsv + "/history?position=TSHOP_STORES:999999", nil, nil, 400, inv},
+		// Numbers no field can hold.
+		{"stock 2^63", "POST", "/products", nil, product(twoTo63), 400, inv},
+		{"stock max int64", "POST", "/products", nil, product(maxInt), 400, inv},
+		{"stock min int64", "POST", "/products", nil, product(minInt), 400, inv},
+		{"stock below min int64", "POST", "/products", nil, product(belowMin), 400, inv},
+		{"stock 1e2", "POST", "/products", nil, product("1e2"), 400, inv},
+		{"stock 1.0", "POST", "/products", nil, product("1.0"), 400, inv},
+		{"stock -1e400", "POST", "/products", nil, product("-1e400"), 400, inv},
+		{"stock 400 digits", "POST", "/products", nil, product(strings.Repeat("9", 400)), 400, inv},
+		{"stock hex", "POST", "/products", nil, product("0x10"), 400, inv},
+		{"stock leading zero", "POST", "/products", nil, product("07"), 400, inv},
+		{"stock plus sign", "POST", "/products", nil, product("+1"), 400, inv},
+		{"restock quantity 2^63", "POST", restockP, nil, quantity(twoTo63), 400, inv},
+		{"restock quantity min int64", "POST", restockP, nil, quantity(minInt), 400, inv},
+		{"restock quantity max int64", "POST", restockP, nil, quantity(maxInt), 400, inv},
+		{"restock quantity 1e2", "POST", restockP, nil, quantity("1e2"), 400, inv},
+		{"restock quantity 0.5", "POST", restockP, nil, quantity("0.5"), 400, inv},
+		{"restock quantity -0", "POST", restockP, nil, quantity("-0"), 400, inv},
+		{"store capacity 2^63", "POST", "/stores", nil, store("37.5", "127", twoTo63), 400, inv},
+		{"store capacity min int64", "POST", "/stores", nil, store("37.5", "127", minInt), 400, inv},
+		{"store capacity 1e400", "POST", "/stores", nil, store("37.5", "127", "1e400"), 400, inv},
+		{"store capacity 10.0", "POST", "/stores", nil, store("37.5", "127", "10.0"), 400, inv},
+		{"store capacity 1e1", "POST", "/stores", nil, store("37.5", "127", "1e1"), 400, inv},
+		{"store lat 2^63", "POST", "/stores", nil, store(twoTo63, "127", "10"), 400, inv},
+		{"store lon 1e308", "POST", "/stores", nil, store("37.5", "1e308", "10"), 400, inv},
+		{"store lon -1e309", "POST", "/stores", nil, store("37.5", "-1e309", "10"), 400, inv},
+		{"reserve lat 2^63", "POST", "/reservations", nil, reserveAt(`{"lat":` + twoTo63 + `,"lon":126.97}`), 400, inv},
+		{"reserve lon 1e400", "POST", "/reservations", nil, reserveAt(`{"lat":37.56,"lon":1e400}`), 400, inv},
+		// NaN and infinities, as bare tokens and as strings, and
+		// coordinates off the earth.
+		{"store lat NaN string", "POST", "/stores", nil, store(`"NaN"`, "127", "10"), 400, inv},
+		{"store lat nan", "POST", "/stores", nil, store("nan", "127", "10"), 400, inv},
+		{"store lon Infinity", "POST", "/stores", nil, store("37.5", "Infinity", "10"), 400, inv},
+		{"store lon Infinity string", "POST", "/stores", nil, store("37.5", `"Infinity"`, "10"), 400, inv},
+		{"store lat -Infinity", "POST", "/stores", nil, store("-Infinity", "127", "10"), 400, inv},
+		{"store lat -inf string", "POST", "/stores", nil, store(`"-inf"`, "127", "10"), 400, inv},
+		{"store lat 90.0000001", "POST", "/stores", nil, store("90.0000001", "127", "10"), 400, inv},
+		{"store lon 180.0000001", "POST", "/stores", nil, store("37.5", "180.0000001", "10"), 400, inv},
+		{"reserve lat NaN", "POST", "/reservations", nil, reserveAt(`{"lat":NaN,"lon":126.97}`), 400, inv},
+		{"reserve lat NaN string", "POST", "/reservations", nil, reserveAt(`{"lat":"NaN","lon":126.97}`), 400, inv},
+		{"reserve lon Infinity", "POST", "/reservations", nil, reserveAt(`{"lat":37.56,"lon":Infinity}`), 400, inv},
+		{"reserve lon -Infinity string", "POST", "/reservations", nil, reserveAt(`{"lat":37.56,"lon":"-Infinity"}`), 400, inv},
+		{"reserve lat -91", "POST", "/reservations", nil, reserveAt(`{"lat":-91,"lon":126.97}`), 400, inv},
+		{"reserve lon 540", "POST", "/reservations", nil, reserveAt(`{"lat":37.56,"lon":540}`), 400, inv},
+		{"reserve lat bool", "POST", "/reservations", nil, reserveAt(`{"lat":true,"lon":126.97}`), 400, inv},
+		// Invalid UTF-8, and escapes encoding/json would silently change.
+		{"invalid UTF-8 in a key", "POST", "/products", nil, "{\"id\xff\":\"p-new\",\"name\":\"n\",\"stock\":1}", 400, inv},
+		{"invalid UTF-8 in a store name", "POST", "/stores", nil, "{\"id\":\"s-new\",\"name\":\"\xe0\x80\",\"lat\":37.5,\"lon\":127,\"capacity\":10}", 400, inv},
+		{"overlong NUL in a customerId", "POST", "/reservations", nil, reserveBy(`"galaxy-s26-256"`, "\"c-\xc0\x80\""), 400, inv},
+		{"UTF-8 encoded surrogate in a reason", "POST", rsv + "/reject", nil, "{\"storeId\":\"gangnam-01\",\"reason\":\"\xed\xa0\x80\"}", 400, inv},
+		{"invalid UTF-8 in a status", "PATCH", rsv, nil, "{\"status\":\"CANCELLED\xff\"}", 400, inv},
+		{"invalid UTF-8 in a method key", "POST", rsv + "/fulfill", nil, "{\"meth\xc3od\":\"DELIVERY\"}", 400, inv},
+		{"lone surrogate escape in a name", "POST", "/products", nil, `{"id":"p-new","name":"S26 \ud800","stock":1}`, 400, inv},
+		{"lone low surrogate in a store name", "POST", "/stores", nil, `{"id":"s-new","name":"\udc00","lat":37.5,"lon":127,"capacity":10}`, 400, inv},
+		{"lone surrogate escape in a key", "POST", restockP, nil, `{"quantity":1,"\ud83d":1}`, 400, inv},
+		{"reversed surrogate pair", "POST", rsv + "/reject", nil, `{"storeId":"gangnam-01","reason":"\ude00\ud83d"}`, 400, inv},
+		// Duplicate keys: plain, case-folded and escaped.
+		{"store duplicate lat", "POST", "/stores", nil, `{"id":"s-new","name":"n","lat":37.5,"lat":99,"lon":127,"capacity":10}`, 400, inv},
+		{"store duplicate LAT", "POST", "/stores", nil, `{"id":"s-new","name":"n","lat":37.5,"LAT":37.5,"lon":127,"capacity":10}`, 400, inv},
+		{"store duplicate Capacity", "POST", "/stores", nil, `{"id":"s-new","name":"n","lat":37.5,"lon":127,"capacity":-1,"Capacity":10}`, 400, inv},
+		{"store duplicate id escaped", "POST", "/stores", nil, `{"id":"s-new","name":"n","lat":37.5,"lon":127,"capacity":10,"\u0049D":"s-two"}`, 400, inv},
+		{"stock with a Kelvin sign", "POST", "/products", nil, `{"id":"p-new","name":"n","stock":-1,"stoc\u212a":1}`, 400, inv},
+		{"restock duplicate Quantity", "POST", restockP, nil, `{"quantity":1,"Quantity":1}`, 400, inv},
+		{"reserve duplicate location", "POST", "/reservations", nil, strings.TrimSuffix(newRes, "}") + `,"location":{"lat":1,"lon":1}}`, 400, inv},
+		{"reserve duplicate PRODUCTID", "POST", "/reservations", nil, strings.TrimSuffix(newRes, "}") + `,"PRODUCTID":"galaxy-s26-256"}`, 400, inv},
+		{"reserve duplicate Lon in location", "POST", "/reservations", nil, reserveAt(`{"lat":37.56,"lon":126.97,"Lon":126.97}`), 400, inv},
+		{"patch duplicate STATUS", "PATCH", rsv, nil, `{"status":"CANCELLED","STATUS":"CANCELLED"}`, 400, inv},
+		{"reject duplicate storeid", "POST", rsv + "/reject", nil, `{"storeId":"gangnam-01","storeid":"gangnam-01","reason":"x"}`, 400, inv},
+		{"fulfill duplicate method", "POST", rsv + "/fulfill", nil, `{"method":"DELIVERY","method":"STORE_VISIT"}`, 400, inv},
+		{"fulfill duplicate METHOD escaped", "POST", rsv + "/fulfill", nil, `{"method":"DELIVERY","\u004dETHOD":"DELIVERY"}`, 400, inv},
+		// Deep nesting, 10,000 levels.
+		{"10000 nested arrays", "POST", "/products", nil, nested(10000, "[", "]"), 400, inv},
+		{"10000 nested objects", "POST", "/products", nil, nested(10000, `{"a":`, "}"), 400, inv},
+		{"10000 nested arrays as stock", "POST", "/products", nil, product(deep(10000, "[", "]")), 400, inv},
+		{"10000 open arrays", "POST", restockP, nil, strings.Repeat("[", 10000), 400, inv},
+		{"10000 open objects", "POST", "/stores", nil, strings.Repeat(`{"a":`, 10000), 400, inv},
+		{"10000 nested lat", "POST", "/stores", nil, store(deep(10000, "[", "]"), "127", "10"), 400, inv},
+		{"10000 nested location", "POST", "/reservations", nil, reserveAt(deep(10000, `{"a":`, "}")), 400, inv},
+		{"10000 nested status", "PATCH", rsv, nil, status(deep(10000, "[", "]")), 400, inv},
+		{"10000 nested reason", "POST", rsv + "/reject", nil, `{"storeId":"gangnam-01","reason":` + deep(10000, `{"r":`, "}") + `}`, 400, inv},
+		{"10000 nested method", "POST", rsv + "/fulfill", nil, method(deep(10000, "[", "]")), 400, inv},
+		// Wrong types.
+		{"restock body a string", "POST", restockP, nil, `"50"`, 400, inv},
+		{"restock quantity array", "POST", restockP, nil, quantity("[50]"), 400, inv},
+		{"store capacity bool", "POST", "/stores", nil, store("37.5", "127", "true"), 400, inv},
+		{"store name array", "POST", "/stores", nil, `{"id":"s-new","name":["n"],"lat":37.5,"lon":127,"capacity":10}`, 400, inv},
+		{"store body null", "POST", "/stores", nil, `null`, 400, inv},
+		{"reserve location number", "POST", "/reservations", nil, reserveAt("37.56"), 400, inv},
+		{"reserve body array", "POST", "/reservations", nil, `[` + newRes + `]`, 400, inv},
+		{"patch status object", "PATCH", rsv, nil, status(`{"status":"CANCELLED"}`), 400, inv},
+		{"patch body a string", "PATCH", rsv, nil, `"CANCELLED"`, 400, inv},
+		{"reject storeId null", "POST", rsv + "/reject", nil, rej("null"), 400, inv},
+		{"reject storeId array", "POST", rsv + "/reject", nil, rej(`["gangnam-01"]`), 400, inv},
+		{"fulfill method array", "POST", rsv + "/fulfill", nil, method(`["DELIVERY"]`), 400, inv},
+		{"fulfill body a number", "POST", rsv + "/fulfill", nil, `1`, 400, inv},
+		// Trailing and leading garbage, and JSON that is not.
+		{"restock trailing word", "POST", restockP, nil, quantity("1") + ` x`, 400, inv},
+		{"restock trailing comma inside", "POST", restockP, nil, `{"quantity":1,}`, 400, inv},
+		{"store trailing bracket", "POST", "/stores", nil, newStore + `]`, 400, inv},
+		{"reserve trailing NUL", "POST", "/reservations", nil, newRes + "\x00", 400, inv},
+		{"patch trailing comment", "PATCH", rsv, nil, cancelled + ` // cancel`, 400, inv},
+		{"reject trailing object", "POST", rsv + "/reject", nil, rejectOK + `{}`, 400, inv},
+		{"fulfill trailing garbage", "POST", rsv + "/fulfill", nil, fulfilOK + `garbage`, 400, inv},
+		{"leading garbage", "POST", "/products", nil, `x` + newProduct, 400, inv},
+		{"single quotes", "POST", "/products", nil, `{'id':'p-new','name':'n','stock':1}`, 400, inv},
+		{"unquoted keys", "POST", "/products", nil, `{id:"p-new",name:"n",stock:1}`, 400, inv},
+		// Empty bodies.
+		{"restock empty body", "POST", restockP, nil, "", 400, inv},
+		{"store empty body", "POST", "/stores", nil, "", 400, inv},
+		{"store whitespace body", "POST", "/stores", nil, "\r\n", 400, inv},
+		{"reserve empty body", "POST", "/reservations", nil, "", 400, inv},
+		{"patch empty body", "PATCH", rsv, nil, "", 400, inv},
+		{"reject empty body", "POST", rsv + "/reject", nil, "", 400, inv},
+		{"reject empty object", "POST", rsv + "/reject", nil, `{}`, 400, inv},
+		// Content types that are not JSON, or not JSON in UTF-8.
+		{"restock form", "POST", restockP, ct("application/x-www-form-urlencoded"), "quantity=1", 415, media},
+		{"store text/plain", "POST", "/stores", ct("text/plain"), newStore, 415, media},
+		{"store latin1 JSON", "POST", "/stores", ct("application/json; charset=latin1"), newStore, 415, media},
+		{"reserve XML", "POST", "/reservations", ct("application/xml"), newRes, 415, media},
+		{"reserve UTF-16 JSON", "POST", "/reservations", ct("application/json; charset=utf-16"), newRes, 415, media},
+		{"reserve list of types", "POST", "/reservations", ct("application/json, text/plain"), newRes, 415, media},
+		{"patch JSON Patch", "PATCH", rsv, ct("application/json-patch+json"), `[{"op":"replace","path":"/status","value":"CANCELLED"}]`, 415, media},
+		{"patch empty type", "PATCH", rsv, ct(""), cancelled, 415, media},
+		{"reject text/json", "POST", rsv + "/reject", ct("text/json"), rejectOK, 415, media},
+		{"fulfill problem+json", "POST", rsv + "/fulfill", ct("application/problem+json"), fulfilOK, 415, media},
+		{"fulfill no body and no type", "POST", rsv + "/fulfill", nil, nil, 415, media},
+		{"type without a subtype", "POST", "/products", ct("json"), newProduct, 415, media},
+		// Huge bodies: payload-too-large on every route that takes one.
+		{"restock 100KiB", "POST", restockP, nil, padded(quantity("1"), big), 413, tooLarge},
+		{"store 100KiB", "POST", "/stores", nil, padded(newStore, big), 413, tooLarge},
+		{"reserve 100KiB", "POST", "/reservations", nil, padded(newRes, big), 413, tooLarge},
+		{"patch 100KiB", "PATCH", rsv, nil, padded(cancelled, big), 413, tooLarge},
+		{"reject 100KiB", "POST", rsv + "/reject", nil, padded(rejectOK, big), 413, tooLarge},
+		{"fulfill 100KiB", "POST", rsv + "/fulfill", nil, padded(fulfilOK, big), 413, tooLarge},
+		{"product one byte over", "POST", "/products", nil, `{"id":"p-new","name":"` + strings.Repeat("a", maxBody-len(`{"id":"p-new","name":"","stock":1}`)+1) + `","stock":1}`, 413, tooLarge},
+		{"product 1MiB", "POST", "/products", nil, padded(newProduct, 1<<20), 413, tooLarge},
+		{"reserve 1MiB of whitespace", "POST", "/reservations", nil, newRes + strings.Repeat(" ", 1<<20), 413, tooLarge},
+	}
+}
+
+// TestHugeChunkedBody sends bodies of unknown length, chunked, far past
+// maxBody: each is refused as payload-too-large after at most maxBody
+// bytes are read, and nothing is created.
+func TestHugeChunkedBody(t *testing.T) {
+	_, a := setup(t)
+	for _, path := range []string{"/products", "/stores", "/reservations"} {
+		body := io.MultiReader(strings.NewReader(`{"id":"p-new","name":"`), strings.NewReader(strings.Repeat("a", 4<<20)), strings.NewReader(`","stock":1}`))
+		req, err := http.NewRequest("POST", a.URL+path, body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		res, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("POST %s: %v", path, err)
+		}
+		raw, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkProblem(t, response{Status: res.StatusCode, Header: res.Header, Body: raw}, 413, tooLarge)
+	}
+	if r := a.do("GET", "/products", nil); string(bytes.TrimSpace(r.Body)) != "[]" {
+		t.Errorf("products after huge bodies: %s", r.Body)
 	}
 }

@@ -8,8 +8,11 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
+	"sync"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/tshop/tshop/domain"
@@ -24,12 +27,16 @@ var (
 )
 
 // decode reads a JSON request body into v strictly: the content type must
-// be JSON, the body at most maxBody bytes of valid UTF-8 holding exactly one
-// object, with no field v does not have and no key twice. Any failure is
-// an error the problem table knows.
+// be JSON (in UTF-8, if it names a charset), the body at most maxBody bytes
+// of valid UTF-8 holding exactly one object, with no field v does not have,
+// no key twice and no string encoding/json would change. Any failure is an
+// error the problem table knows.
 func decode(r *http.Request, v any) error {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || (mt != "application/json" && mt != "application/merge-patch+json") {
+		return errUnsupportedMedia
+	}
+	if cs, ok := params["charset"]; ok && !strings.EqualFold(cs, "utf-8") && !strings.EqualFold(cs, "utf8") {
 		return errUnsupportedMedia
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
@@ -43,7 +50,12 @@ func decode(r *http.Request, v any) error {
 	if !utf8.Valid(body) {
 		return fmt.Errorf("%w: the body is not valid UTF-8", domain.ErrInvalid)
 	}
-	if err := checkDuplicateKeys(body); err != nil {
+	if loneSurrogate(body) {
+		// encoding/json would take it for U+FFFD: the value stored would
+		// not be the one sent.
+		return fmt.Errorf("%w: the body escapes half of a UTF-16 surrogate pair", domain.ErrInvalid)
+	}
+	if err := checkKeys(body, fieldNames(reflect.TypeOf(v))); err != nil {
 		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -93,11 +105,52 @@ func jsonKind(goKind string) string {
 // maxDepth bounds how deeply a body may nest.
 const maxDepth = 16
 
-// checkDuplicateKeys refuses a body in which an object names a key twice
-// (encoding/json would silently keep the last), or that nests too deeply.
-// encoding/json matches keys to fields under Unicode case folding ("ſtock"
-// fills stock), so keys that fold alike count as the same key.
-func checkDuplicateKeys(body []byte) error {
+// fieldNames are the JSON names of every field of t and of the structs it
+// holds, exactly as spelled.
+func fieldNames(t reflect.Type) map[string]bool {
+	if names, ok := fieldNameCache.Load(t); ok {
+		return names.(map[string]bool)
+	}
+	names := map[string]bool{}
+	var walk func(reflect.Type)
+	walk = func(t reflect.Type) {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct {
+			return
+		}
+		for f := range t.Fields() {
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "-" || !f.IsExported() {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			names[name] = true
+			walk(f.Type)
+		}
+	}
+	walk(t)
+	fieldNameCache.Store(t, names)
+	return names
+}
+
+var fieldNameCache sync.Map // reflect.Type → map[string]bool
+
+// checkKeys refuses a body in which an object names a key twice
+// (encoding/json would silently keep the last), that nests too deeply, or
+// that spells a field's name in another case. encoding/json matches keys
+// to fields under Unicode case folding ("ſtock" or "STOCK" fill stock), so
+// keys that fold alike count as the same key, and a key that folds like
+// one of names but is not spelled as it is refused. Keys that are no
+// field's at all are left to the decoder, which refuses them.
+func checkKeys(body []byte, names map[string]bool) error {
+	folded := map[string]string{}
+	for n := range names {
+		folded[foldKey(n)] = n
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	type frame struct {
 		keys   map[string]bool
@@ -117,10 +170,13 @@ func checkDuplicateKeys(body []byte) error {
 		if n := len(stack); n > 0 && stack[n-1].object {
 			top := &stack[n-1]
 			if top.key {
-				if k, ok := tok.(string); ok {
-					k = foldKey(k)
+				if key, ok := tok.(string); ok {
+					k := foldKey(key)
 					if top.keys[k] {
 						return fmt.Errorf("%w: key %q appears twice", domain.ErrInvalid, k)
+					}
+					if want, ok := folded[k]; ok && want != key {
+						return fmt.Errorf("%w: key %q must be spelled %q", domain.ErrInvalid, key, want)
 					}
 					top.keys[k] = true
 					top.key = false
@@ -160,4 +216,59 @@ func foldKey(k string) string {
 		b.WriteRune(m)
 	}
 	return b.String()
+}
+
+// loneSurrogate reports whether a JSON text holds a \u escape of a UTF-16
+// surrogate that is not half of a high-low pair. A backslash outside a
+// string is a syntax error, which Decode reports, so every one counts.
+func loneSurrogate(b []byte) bool {
+	for i := 0; i < len(b); i++ {
+		if b[i] != '\\' {
+			continue
+		}
+		i++ // the escaped character
+		if i >= len(b) || b[i] != 'u' {
+			continue
+		}
+		r, ok := escapedRune(b[i+1:])
+		if !ok {
+			continue
+		}
+		i += 4 // the last hex digit
+		switch {
+		case !utf16.IsSurrogate(r):
+			continue
+		case r >= 0xdc00:
+			return true // a low surrogate first
+		}
+		if i+2 >= len(b) || b[i+1] != '\\' || b[i+2] != 'u' {
+			return true
+		}
+		if lo, ok := escapedRune(b[i+3:]); !ok || lo < 0xdc00 || lo > 0xdfff {
+			return true
+		}
+		i += 6
+	}
+	return false
+}
+
+// escapedRune reads the four hex digits of a \u escape.
+func escapedRune(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case '0' <= c && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case 'a' <= c && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case 'A' <= c && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
 }

@@ -33,8 +33,8 @@ type testAPI struct {
 // port, with extra flags and optional hooks set before it runs.
 func startAPI(t testing.TB, natsURL string, configure func(*Main), flags ...string) *testAPI {
 	t.Helper()
-	args := append([]string{"--nats", natsURL, "--http", "127.0.0.1:0"}, flags...)
-	m, err := NewMain(args, io.Discard)
+	args := append([]string{"--nats", natsURL, "--http", "127.0.0.1:0"}, nstest.RoleFlags(nstest.API)...)
+	m, err := NewMain(append(args, flags...), io.Discard)
 	if err != nil {
 		t.Fatalf("NewMain: %v", err)
 	}
@@ -176,16 +176,13 @@ type testProjector struct {
 // with its read model under t.TempDir().
 func startProjector(t testing.TB, natsURL string, replicas ...int) *testProjector {
 	t.Helper()
-	nc, err := nats.Connect(natsURL, nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
+	createStreams(t, natsURL, replicas...)
+	nc, err := nats.Connect(natsURL, nstest.User(nstest.Projector), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	cfg := &eventstore.Config{}
-	if len(replicas) > 0 {
-		cfg.Replicas = replicas[0]
-	}
-	es, err := eventstore.Open(ctx, nc, cfg)
+	es, err := eventstore.Open(ctx, nc, &eventstore.Config{WaitForStreams: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,11 +192,12 @@ func startProjector(t testing.TB, natsURL string, replicas ...int) *testProjecto
 	}
 	p := &testProjector{DB: db, cancel: cancel, done: make(chan struct{})}
 	proj := projections.NewProjector(es, db, nil)
+	proj.PublishChanges(nc)
 	var wg sync.WaitGroup
 	wg.Go(func() { proj.Run(ctx) })
 	ready := make(chan struct{})
 	wg.Go(func() {
-		if err := projections.Serve(ctx, nc, db, projections.ServiceConfig{Lag: proj.Lag, Swap: proj.Replace, Ready: func() { close(ready) }}); err != nil {
+		if err := projections.Serve(ctx, nc, db, projections.ServiceConfig{Lag: proj.Lag, Swap: proj.Replace, End: es.LastSeq, Ready: func() { close(ready) }}); err != nil {
 			t.Errorf("serve queries: %v", err)
 		}
 	})
@@ -211,6 +209,25 @@ func startProjector(t testing.TB, natsURL string, replicas ...int) *testProjecto
 	}
 	t.Cleanup(p.Stop)
 	return p
+}
+
+// createStreams creates the streams as the api would (with the given
+// replicas), so that a projector, which may not create them, can start
+// first.
+func createStreams(t testing.TB, natsURL string, replicas ...int) {
+	t.Helper()
+	nc, err := nats.Connect(natsURL, nstest.User(nstest.Ops))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	cfg := &eventstore.Config{}
+	if len(replicas) > 0 {
+		cfg.Replicas = replicas[0]
+	}
+	if _, err := eventstore.Open(context.Background(), nc, cfg); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // Stop stops the replica as a shutdown would.

@@ -38,11 +38,15 @@ type api struct {
 	// maxInflight is how many requests may run at once before the api
 	// sheds load with 503.
 	maxInflight int
+	// metrics are the api's Prometheus metrics; nil, none.
+	metrics *apiMetrics
+	// relay streams the read model's changes to pages; nil, none.
+	relay *relay
 }
 
 func (a *api) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(a.recoverer, a.limitInflight(a.maxInflight), a.authn)
+	r.Use(a.recoverer, a.metrics.instrument, a.limitInflight(a.maxInflight), a.authn)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, http.StatusNotFound, "not-found", "no route "+r.URL.Path)
 	})
@@ -51,8 +55,14 @@ func (a *api) routes() http.Handler {
 	})
 	r.Get("/healthz", a.healthz)
 	r.Get("/readyz", a.readyz)
+	r.Get("/metrics", a.metrics.handler().ServeHTTP)
+	r.Get(openAPIYAMLPath, serveOpenAPIYAML)
+	r.Get(openAPIJSONPath, serveOpenAPIJSON)
+	r.Get("/", a.page)
+	r.Get("/assets/*", a.asset)
 
 	admin, customer, staff := only(roleAdmin), only(roleCustomer), only(roleStaff)
+	r.With(admin).Get("/events", a.serveEvents)
 	r.With(admin).Post("/products", a.handle(a.createProduct))
 	r.Get("/products", a.handle(a.listProducts))
 	r.Get("/products/{id}", a.handle(a.getProduct))

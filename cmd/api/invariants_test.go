@@ -10,6 +10,8 @@ import (
 
 	"github.com/tshop/tshop/domain"
 	"github.com/tshop/tshop/eventstore"
+
+	nstest "github.com/tshop/tshop/internal/natstest"
 )
 
 // productLog is what a product's own log says, read event by event.
@@ -51,7 +53,7 @@ func readProductLog(t *testing.T, es *eventstore.Store, id string) productLog {
 // openStore connects a test's own event store to the server at url.
 func openStore(t *testing.T, url string) *eventstore.Store {
 	t.Helper()
-	nc, err := nats.Connect(url)
+	nc, err := nats.Connect(url, nstest.User(nstest.Ops))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +117,7 @@ func checkInvariants(t *testing.T, es *eventstore.Store, productID string) produ
 // streamReplicas is the replica count a stream has.
 func streamReplicas(t *testing.T, url, stream string) int {
 	t.Helper()
-	nc, err := nats.Connect(url)
+	nc, err := nats.Connect(url, nstest.User(nstest.Ops))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math"
-	"slices"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 )
@@ -124,7 +124,7 @@ func (a *api) limitInflight(max int) func(http.Handler) http.Handler {
 	slots := make(chan struct{}, max)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+			if isOpsPath(r.URL.Path) {
 				next.ServeHTTP(w, r)
 				return
 			}

@@ -64,15 +64,24 @@ var titles = map[string]string{
 	"internal":               "Internal error",
 }
 
+// statusOf is the HTTP status and problem code of err: 500 "internal"
+// for an error the table does not know.
+func statusOf(err error) (int, string) {
+	for _, c := range codes {
+		if errors.Is(err, c.err) {
+			return c.status, c.code
+		}
+	}
+	return http.StatusInternalServerError, "internal"
+}
+
 // writeProblem answers err as problem+json. Errors it does not know are
 // logged (once, here) and answered 500 without their text.
 func (a *api) writeProblem(w http.ResponseWriter, r *http.Request, err error) {
-	status, code, detail := http.StatusInternalServerError, "internal", ""
-	for _, c := range codes {
-		if errors.Is(err, c.err) {
-			status, code, detail = c.status, c.code, err.Error()
-			break
-		}
+	status, code := statusOf(err)
+	detail := ""
+	if code != "internal" {
+		detail = err.Error()
 	}
 	switch {
 	case status == http.StatusInternalServerError && errors.Is(err, context.Canceled):

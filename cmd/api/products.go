@@ -26,9 +26,13 @@ func (a *api) createProduct(w http.ResponseWriter, r *http.Request) error {
 	if err := cmd.Validate(); err != nil {
 		return err
 	}
-	w.Header().Set("Location", "/products/"+cmd.ID)
 	return command(a, w, http.StatusCreated, func() (domain.Product, shop.Position, error) {
-		return a.svc.CreateProduct(r.Context(), cmd)
+		v, pos, err := a.svc.CreateProduct(r.Context(), cmd)
+		if err == nil {
+			// Only a 201 names what it created.
+			w.Header().Set("Location", "/products/"+cmd.ID)
+		}
+		return v, pos, err
 	}, viewProduct)
 }
 

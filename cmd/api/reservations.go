@@ -23,7 +23,9 @@ type createReservationBody struct {
 	} `json:"location"`
 }
 
-func (a *api) createReservation(w http.ResponseWriter, r *http.Request) error {
+func (a *api) createReservation(w http.ResponseWriter, r *http.Request) (err error) {
+	replayed := false
+	defer func() { a.metrics.reservation(err, replayed) }()
 	var b createReservationBody
 	if err := decode(r, &b); err != nil {
 		return err
@@ -58,6 +60,7 @@ func (a *api) createReservation(w http.ResponseWriter, r *http.Request) error {
 			return res.Reservation, nil, err
 		}
 		if res.Replayed {
+			replayed = true
 			w.Header().Set("Idempotent-Replayed", "true")
 		}
 		w.Header().Set("Location", "/reservations/"+res.Reservation.ID.String())

@@ -22,6 +22,7 @@ import (
 // Config is everything the api is started with.
 type Config struct {
 	NATS     cli.NATS
+	Ops      cli.Ops
 	HTTP     string
 	Replicas int
 	Timeout  time.Duration
@@ -62,6 +63,7 @@ func NewMain(args []string, stderr io.Writer) (*Main, error) {
 	fs.SetOutput(stderr)
 	var c Config
 	c.NATS.Register(fs)
+	c.Ops.Register(fs)
 	fs.StringVar(&c.HTTP, "http", cli.Env("TSHOP_HTTP", "127.0.0.1:8088"), "HTTP listen address (env TSHOP_HTTP)")
 	fs.IntVar(&c.Replicas, "replicas", cli.EnvInt("TSHOP_REPLICAS", 1), "replicas of each stream if this process creates it: 1 on one server, 3 on a cluster (env TSHOP_REPLICAS)")
 	fs.DurationVar(&c.Timeout, "timeout", cli.EnvDuration("TSHOP_TIMEOUT", 2*time.Second), "longest a request may take before it answers 503 (env TSHOP_TIMEOUT)")
@@ -114,8 +116,11 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("open event store: %w", err)
 	}
-	svc := shop.New(es, &shop.Config{Logger: m.log, Hooks: m.Hooks, DisableGroupCommit: !m.cfg.GroupCommit})
-	brk := breaker.New(&breaker.Config{OnChange: func(from, to breaker.State) {
+	var brk *breaker.Breaker
+	met := newAPIMetrics(es, func() breaker.State { return brk.State() })
+	svc := shop.New(es, &shop.Config{Logger: m.log, Hooks: m.Hooks, DisableGroupCommit: !m.cfg.GroupCommit,
+		Observe: shop.Observers{Committed: func(n int) { met.batch.Observe(float64(n)) }}})
+	brk = breaker.New(&breaker.Config{OnChange: func(from, to breaker.State) {
 		m.log.Warn("circuit breaker changed", "from", from.String(), "to", to.String())
 	}})
 	if m.cfg.Demo {
@@ -124,7 +129,11 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 	}
 	a := &api{svc: svc, views: projections.NewClient(nc, m.cfg.Timeout), es: es, breaker: brk, log: m.log, timeout: m.cfg.Timeout, connected: nc.IsConnected,
-		limiter: newCustomerLimiter(m.cfg.CustomerRate, m.cfg.CustomerBurst, time.Now), maxInflight: m.cfg.MaxInflight}
+		limiter: newCustomerLimiter(m.cfg.CustomerRate, m.cfg.CustomerBurst, time.Now), maxInflight: m.cfg.MaxInflight, metrics: met}
+	if a.relay, err = newRelay(nc, &relayConfig{MaxClients: relayLimit(m.cfg.MaxInflight), Logger: m.log}); err != nil {
+		return err
+	}
+	defer a.relay.Close()
 	if m.cfg.JWTSecret != "" {
 		a.auth = newAuthenticator(m.cfg.JWTSecret)
 		if len(m.cfg.JWTSecret) < 32 {
@@ -146,9 +155,11 @@ func (m *Main) Run(ctx context.Context) error {
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(m.log.Handler(), slog.LevelWarn),
 	}
+	srv.RegisterOnShutdown(a.relay.Close) // end the pages' streams: they never hang up
 	var wg sync.WaitGroup
 	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
 	wg.Go(func() { svc.Run(bg) })
+	wg.Go(func() { m.cfg.Ops.Serve(bg, m.log, met.handler()) })
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	m.log.Info("api listening", "addr", ln.Addr().String(), "nats", nc.ConnectedUrlRedacted())

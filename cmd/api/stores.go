@@ -28,9 +28,13 @@ func (a *api) createStore(w http.ResponseWriter, r *http.Request) error {
 	if err := cmd.Validate(); err != nil {
 		return err
 	}
-	w.Header().Set("Location", "/stores/"+cmd.ID)
 	return command(a, w, http.StatusCreated, func() (domain.Store, shop.Position, error) {
-		return a.svc.RegisterStore(r.Context(), cmd)
+		v, pos, err := a.svc.RegisterStore(r.Context(), cmd)
+		if err == nil {
+			// Only a 201 names what it created.
+			w.Header().Set("Location", "/stores/"+cmd.ID)
+		}
+		return v, pos, err
 	}, viewStore)
 }
 

@@ -1,22 +1,26 @@
 package main
 
 import (
+	"sync"
+
 	"context"
 	"flag"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
 	"log/slog"
 	"time"
 
 	"github.com/tshop/tshop/eventstore"
 	"github.com/tshop/tshop/internal/cli"
+	"github.com/tshop/tshop/internal/metrics"
 	"github.com/tshop/tshop/shop"
 )
 
 // Main is the assigner process.
 type Main struct {
-	nats     cli.NATS
-	replicas int
-	log      *slog.Logger
+	nats cli.NATS
+	ops  cli.Ops
+	log  *slog.Logger
 }
 
 // NewMain parses args and the environment.
@@ -24,7 +28,8 @@ func NewMain(args []string) (*Main, error) {
 	m := &Main{}
 	fs := flag.NewFlagSet("assigner", flag.ContinueOnError)
 	m.nats.Register(fs)
-	fs.IntVar(&m.replicas, "replicas", cli.EnvInt("TSHOP_REPLICAS", 1), "replicas of each stream if this process creates it: 1 on one server, 3 on a cluster (env TSHOP_REPLICAS)")
+	m.ops.Register(fs)
+	fs.Int("replicas", cli.EnvInt("TSHOP_REPLICAS", 1), "ignored: the api creates the streams with its own --replicas; accepted so that one TSHOP_REPLICAS serves every process (env TSHOP_REPLICAS)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -42,12 +47,33 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	defer nc.Close()
-	es, err := eventstore.Open(ctx, nc, &eventstore.Config{Replicas: m.replicas, Logger: m.log, Timeout: 2 * time.Second})
+	// The api creates the streams: this process's NATS user may only
+	// look them up, so it waits for them.
+	es, err := eventstore.Open(ctx, nc, &eventstore.Config{WaitForStreams: true, Logger: m.log, Timeout: 2 * time.Second})
+	if err != nil && ctx.Err() != nil {
+		return nil // stopped while waiting for the streams
+	}
 	if err != nil {
 		return fmt.Errorf("open event store: %w", err)
 	}
+	reg := metrics.NewRegistry()
+	metrics.EventStore(reg, es)
+	assigned := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "tshop_assignment_seconds",
+		Help:    "Time from a reservation's placement to its acceptance by a store, as this assigner accepted it.",
+		Buckets: []float64{.01, .025, .05, .1, .2, .5, 1, 2, 5, 10, 30, 60, 300}})
+	reg.MustRegister(assigned)
+	a := shop.New(es, &shop.Config{Logger: m.log, Observe: shop.Observers{Assigned: func(d time.Duration) { assigned.Observe(d.Seconds()) }}}).NewAssigner()
+	reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tshop_assigner_waiting",
+		Help: "Reservations this assigner found no store with room for, waiting to be tried again as soon as one has."},
+		func() float64 { return float64(a.Waiting()) }))
+	var wg sync.WaitGroup
+	wg.Go(func() { m.ops.Serve(ctx, m.log, metrics.Handler(reg)) })
+	wg.Go(func() {
+		metrics.Backlog(ctx, reg, es, shop.AssignerConsumer.Kind, shop.AssignerConsumer.Durable, 5*time.Second, m.log)
+	})
 	m.log.Info("assigner running")
-	shop.New(es, &shop.Config{Logger: m.log}).NewAssigner().Run(ctx)
+	a.Run(ctx)
+	wg.Wait()
 	m.log.Info("assigner stopped")
 	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/tshop/tshop/internal/load"
@@ -103,12 +102,12 @@ func (b *bench) soldOut(ctx context.Context, s *system) error {
 	if _, err := createProducts(ctx, c, s.apiURL, "soldout", 1, 0); err != nil {
 		return err
 	}
-	before, err := lastSeq(ctx, s.natsURL, "TSHOP_PRODUCTS")
+	before, err := lastSeq(ctx, s, "TSHOP_PRODUCTS")
 	if err != nil {
 		return err
 	}
 	r := b.peak(ctx, s.apiURL, 64, pickOne("soldout-0000"))
-	after, err := lastSeq(ctx, s.natsURL, "TSHOP_PRODUCTS")
+	after, err := lastSeq(ctx, s, "TSHOP_PRODUCTS")
 	if err != nil {
 		return err
 	}
@@ -124,8 +123,8 @@ func (b *bench) soldOut(ctx context.Context, s *system) error {
 	return nil
 }
 
-func lastSeq(ctx context.Context, url, stream string) (uint64, error) {
-	nc, err := nats.Connect(url)
+func lastSeq(ctx context.Context, s *system, stream string) (uint64, error) {
+	nc, err := s.connect()
 	if err != nil {
 		return 0, err
 	}

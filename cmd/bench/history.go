@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/tshop/tshop/domain"
 	"github.com/tshop/tshop/eventstore"
 	"github.com/tshop/tshop/internal/load"
@@ -30,7 +28,7 @@ func (b *bench) longHistory(ctx context.Context) error {
 	if _, err := createProducts(ctx, c, s.apiURL, "new", 1, 1_000_000_000); err != nil {
 		return err
 	}
-	if err := seedHistory(ctx, s.natsURL, "old-0000", b.sz.oldEvents); err != nil {
+	if err := seedHistory(ctx, s, "old-0000", b.sz.oldEvents); err != nil {
 		return err
 	}
 	cl := newClient(16)
@@ -70,8 +68,8 @@ func merged(rs []load.Result) load.Result {
 // seedHistory writes n restock events to a new product, in messages of
 // eventsPerMessage as group commit writes them, through the event store
 // with its usual checks.
-func seedHistory(ctx context.Context, url, id string, n int) error {
-	nc, err := nats.Connect(url)
+func seedHistory(ctx context.Context, s *system, id string, n int) error {
+	nc, err := s.connect()
 	if err != nil {
 		return err
 	}

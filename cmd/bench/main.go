@@ -34,6 +34,7 @@ func main() {
 	fs.StringVar(&cfg.conf, "nats-conf", "nats.conf", "the NATS configuration to start from")
 	fs.StringVar(&cfg.out, "out", ".", "where BENCHMARKS.md and docs/ are written")
 	fs.StringVar(&cfg.only, "only", "", "run only the scenarios whose names contain one of these, comma separated (later scenarios need throughput and contention)")
+	fs.StringVar(&cfg.profile, "profile", "", "write CPU profiles of every process during the headline runs into this directory")
 	_ = fs.Parse(os.Args[1:])
 	cfg.log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	rep, err := run(ctx, cfg)

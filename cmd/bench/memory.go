@@ -10,10 +10,10 @@ import (
 	"slices"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/tshop/tshop/internal/load"
+	"github.com/tshop/tshop/internal/natsauth"
 	"github.com/tshop/tshop/projections"
 )
 
@@ -54,7 +54,7 @@ func (b *bench) memoryAndRebuild(ctx context.Context) error {
 		}
 	}
 	took := time.Since(start)
-	if err := waitCaughtUp(ctx, s.natsURL, 10*time.Minute); err != nil {
+	if err := waitCaughtUp(ctx, s, 10*time.Minute); err != nil {
 		return err
 	}
 	limits := map[string]int64{"api": 300 << 20, "projector": 200 << 20, "assigner": 200 << 20}
@@ -73,8 +73,8 @@ func (b *bench) memoryAndRebuild(ctx context.Context) error {
 }
 
 // waitCaughtUp waits until a projector reports no lag on any stream.
-func waitCaughtUp(ctx context.Context, url string, limit time.Duration) error {
-	nc, err := nats.Connect(url)
+func waitCaughtUp(ctx context.Context, s *system, limit time.Duration) error {
+	nc, err := s.connect()
 	if err != nil {
 		return err
 	}
@@ -100,13 +100,15 @@ func waitCaughtUp(ctx context.Context, url string, limit time.Duration) error {
 // rebuild runs bin/projector rebuild into a fresh file and compares its
 // rate with a raw ordered-consumer read of the same streams.
 func (b *bench) rebuild(ctx context.Context, s *system) error {
-	total, rawRate, err := rawRead(ctx, s.natsURL)
+	total, rawRate, err := rawRead(ctx, s)
 	if err != nil {
 		return err
 	}
 	path := filepath.Join(s.dir, "rebuild.db")
 	start := time.Now()
-	out, err := exec.CommandContext(ctx, filepath.Join(b.cfg.bin, "projector"), "rebuild", "--nats", s.natsURL, "--db", path).CombinedOutput()
+	cmd := exec.CommandContext(ctx, filepath.Join(b.cfg.bin, "projector"), "rebuild", "--nats", s.natsURL, "--db", path)
+	cmd.Env = append(os.Environ(), s.roleEnv(natsauth.Projector)...)
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("projector rebuild: %v\n%s", err, out)
 	}
@@ -126,8 +128,8 @@ func (b *bench) rebuild(ctx context.Context, s *system) error {
 
 // rawRead reads every Tshop stream to its end with an ordered consumer,
 // doing nothing with the messages.
-func rawRead(ctx context.Context, url string) (uint64, float64, error) {
-	nc, err := nats.Connect(url)
+func rawRead(ctx context.Context, s *system) (uint64, float64, error) {
+	nc, err := s.connect()
 	if err != nil {
 		return 0, 0, err
 	}

@@ -19,7 +19,10 @@ import (
 type config struct {
 	quick                bool
 	bin, conf, out, only string
-	log                  *slog.Logger
+	// profile, when set, is where CPU profiles of every process are
+	// written during the headline runs.
+	profile string
+	log     *slog.Logger
 }
 
 // sizes are the lengths and counts of a run: full or quick.
@@ -83,7 +86,7 @@ func run(ctx context.Context, cfg config) (*report, error) {
 
 // system starts NATS, the api and, with full, a projector and an assigner.
 func (b *bench) system(ctx context.Context, o sysOpts) (*system, error) {
-	o.bin, o.conf = b.cfg.bin, b.cfg.conf
+	o.bin, o.conf, o.profile = b.cfg.bin, b.cfg.conf, b.cfg.profile != ""
 	return startSystem(ctx, o)
 }
 

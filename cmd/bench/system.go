@@ -14,6 +14,10 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/tshop/tshop/internal/natsauth"
 )
 
 // sysOpts says how to start the system under test.
@@ -22,6 +26,7 @@ type sysOpts struct {
 	conf       string // the shipped nats.conf
 	syncAlways bool   // sync_interval: always instead of the shipped default
 	noGroup    bool   // the api with group commit off
+	profile    bool   // NATS serves pprof profiles
 	projector  bool
 	assigner   bool
 }
@@ -33,16 +38,28 @@ func (o sysOpts) durability() string {
 	return "sync_interval: 2m (default)"
 }
 
+// durabilityLabel names the durability setting in a file name.
+func (o sysOpts) durabilityLabel() string {
+	if o.syncAlways {
+		return "sync-always"
+	}
+	return "sync-default"
+}
+
 // system is NATS, the api and optionally a projector and an assigner, each
-// a real process on free ports with its data in a temporary directory.
+// a real process on free ports with its data in a temporary directory. NATS
+// runs with the shipped users and permissions, with passwords new for each
+// run; every process logs in as its own role.
 type system struct {
-	dir      string
-	natsURL  string
-	apiURL   string
-	procs    map[string]*exec.Cmd
-	logs     map[string]*os.File
-	opts     sysOpts
-	natsPort int
+	dir       string
+	natsURL   string
+	passwords map[natsauth.Role]string
+	apiURL    string
+	procs     map[string]*exec.Cmd
+	logs      map[string]*os.File
+	opts      sysOpts
+	natsPort  int
+	profPort  int // NATS's pprof port, when profiling
 }
 
 func startSystem(ctx context.Context, o sysOpts) (*system, error) {
@@ -50,7 +67,10 @@ func startSystem(ctx context.Context, o sysOpts) (*system, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &system{dir: dir, procs: map[string]*exec.Cmd{}, logs: map[string]*os.File{}, opts: o}
+	s := &system{dir: dir, procs: map[string]*exec.Cmd{}, logs: map[string]*os.File{}, opts: o, passwords: map[natsauth.Role]string{}}
+	for _, r := range natsauth.Roles() {
+		s.passwords[r] = natsauth.NewPassword()
+	}
 	if err := s.startNATS(); err != nil {
 		s.stop()
 		return nil, err
@@ -65,7 +85,9 @@ func startSystem(ctx context.Context, o sysOpts) (*system, error) {
 	if o.noGroup {
 		args = append(args, "--group-commit=false")
 	}
-	if err := s.start("api", filepath.Join(o.bin, "api"), args...); err != nil {
+	ops := []string{"--ops-addr", "127.0.0.1:0"}
+	args = append(args, ops...)
+	if err := s.start("api", s.roleEnv(natsauth.API), filepath.Join(o.bin, "api"), args...); err != nil {
 		s.stop()
 		return nil, err
 	}
@@ -74,13 +96,13 @@ func startSystem(ctx context.Context, o sysOpts) (*system, error) {
 		return nil, fmt.Errorf("api not ready: %w (log %s)", err, s.logs["api"].Name())
 	}
 	if o.projector {
-		if err := s.start("projector", filepath.Join(o.bin, "projector"), "--nats", s.natsURL, "--db", filepath.Join(dir, "projector.db")); err != nil {
+		if err := s.start("projector", s.roleEnv(natsauth.Projector), filepath.Join(o.bin, "projector"), append([]string{"--nats", s.natsURL, "--db", filepath.Join(dir, "projector.db")}, ops...)...); err != nil {
 			s.stop()
 			return nil, err
 		}
 	}
 	if o.assigner {
-		if err := s.start("assigner", filepath.Join(o.bin, "assigner"), "--nats", s.natsURL); err != nil {
+		if err := s.start("assigner", s.roleEnv(natsauth.Assigner), filepath.Join(o.bin, "assigner"), append([]string{"--nats", s.natsURL}, ops...)...); err != nil {
 			s.stop()
 			return nil, err
 		}
@@ -96,7 +118,8 @@ var (
 )
 
 // startNATS runs nats-server with the shipped nats.conf, changing only the
-// ports, the store directory and, when asked, the sync interval.
+// ports, the store directory and, when asked, the sync interval, and the
+// users' file it includes, with this run's passwords.
 func (s *system) startNATS() error {
 	raw, err := os.ReadFile(s.opts.conf)
 	if err != nil {
@@ -113,11 +136,28 @@ func (s *system) startNATS() error {
 	if s.opts.syncAlways {
 		conf = syncLine.ReplaceAllString(conf, "${1}sync_interval: always")
 	}
+	if s.opts.profile {
+		if s.profPort, err = freePort(); err != nil {
+			return err
+		}
+		conf += fmt.Sprintf("\nprof_port: %d\n", s.profPort)
+	}
 	path := filepath.Join(s.dir, "nats.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		return err
 	}
-	if err := s.start("nats", filepath.Join(s.opts.bin, "nats-server"), "-c", path); err != nil {
+	auth, err := os.ReadFile(filepath.Join(filepath.Dir(s.opts.conf), "nats-auth.conf"))
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(s.dir, "nats-auth.conf"), auth, 0o600); err != nil {
+		return err
+	}
+	var env []string
+	for r, pw := range s.passwords {
+		env = append(env, r.PasswordEnv()+"="+pw)
+	}
+	if err := s.start("nats", env, filepath.Join(s.opts.bin, "nats-server"), "-c", path); err != nil {
 		return err
 	}
 	s.natsURL = fmt.Sprintf("nats://127.0.0.1:%d", port)
@@ -132,12 +172,14 @@ func (s *system) startNATS() error {
 	return fmt.Errorf("nats-server did not listen (log %s)", s.logs["nats"].Name())
 }
 
-func (s *system) start(name, bin string, args ...string) error {
+// start runs a process with env added to this one's environment.
+func (s *system) start(name string, env []string, bin string, args ...string) error {
 	log, err := os.Create(filepath.Join(s.dir, name+".log"))
 	if err != nil {
 		return err
 	}
 	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		log.Close()
@@ -145,6 +187,14 @@ func (s *system) start(name, bin string, args ...string) error {
 	}
 	s.procs[name], s.logs[name] = cmd, log
 	return nil
+}
+
+// roleEnv is the environment that logs a Tshop process in as the role.
+func (s *system) roleEnv(r natsauth.Role) []string { return r.Env(s.passwords[r]) }
+
+// connect opens a connection of the benchmark's own, as ops.
+func (s *system) connect() (*nats.Conn, error) {
+	return nats.Connect(s.natsURL, nats.UserInfo(string(natsauth.Ops), s.passwords[natsauth.Ops]))
 }
 
 // rss is a process's resident memory in bytes (VmRSS), and the part of it

@@ -6,8 +6,9 @@ import (
 	"slices"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/tshop/tshop/internal/load"
 )
 
 func sortStrings(s []string) { slices.Sort(s) }
@@ -42,7 +43,8 @@ func (b *bench) throughputOn(ctx context.Context, s *system, withBaselines bool)
 		ceil := b.peak(ctx, url, 64, pickAny(products))
 		b.ceiling = rate(ceil, "201")
 	}
-	many := b.peak(ctx, s.apiURL, 64, pickAny(products))
+	var many load.Result
+	b.profiled(ctx, s, "many-"+s.opts.durabilityLabel(), func() { many = b.peak(ctx, s.apiURL, 64, pickAny(products)) })
 	manyRate := rate(many, "201")
 	if withBaselines {
 		b.manyPeak = manyRate
@@ -56,7 +58,7 @@ func (b *bench) throughputOn(ctx context.Context, s *system, withBaselines bool)
 	if !withBaselines {
 		return manyRate, nil
 	}
-	raw, err := rawPublish(ctx, s.natsURL, b.sz.memory/10)
+	raw, err := rawPublish(ctx, s, b.sz.memory/10)
 	if err != nil {
 		return 0, err
 	}
@@ -69,8 +71,8 @@ func (b *bench) throughputOn(ctx context.Context, s *system, withBaselines bool)
 
 // rawPublish is the storage ceiling: async publishes of reservation-sized
 // messages to a stream of their own, acked.
-func rawPublish(ctx context.Context, url string, n int) (float64, error) {
-	nc, err := nats.Connect(url)
+func rawPublish(ctx context.Context, s *system, n int) (float64, error) {
+	nc, err := s.connect()
 	if err != nil {
 		return 0, err
 	}

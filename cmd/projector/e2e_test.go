@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -41,7 +42,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ns := natstest.Start(t)
-	nc := ns.Connect()
+	nc := ns.Connect(natstest.User(natstest.API))
 	es, err := eventstore.Open(context.Background(), nc, &eventstore.Config{Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +94,7 @@ func (e *env) workload(ctx context.Context, t *testing.T) {
 
 func startProc(t *testing.T, args ...string) *proctest.Proc {
 	t.Helper()
-	return proctest.Start(t, projectorBin, args...)
+	return proctest.StartEnv(t, natstest.RoleEnv(natstest.Projector), projectorBin, args...)
 }
 
 // run runs a projector command to its end and returns its exit code and
@@ -101,6 +102,7 @@ func startProc(t *testing.T, args ...string) *proctest.Proc {
 func run(t *testing.T, args ...string) (int, string) {
 	t.Helper()
 	cmd := exec.Command(projectorBin, args...)
+	cmd.Env = append(os.Environ(), natstest.RoleEnv(natstest.Projector)...)
 	out, err := cmd.CombinedOutput()
 	if ee, ok := err.(*exec.ExitError); ok {
 		return ee.ExitCode(), string(out)
@@ -238,5 +240,47 @@ func forgeCheckpoint(t *testing.T, path string, k eventstore.Kind, seq uint64) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The projector may start before the api: its NATS user may not create the
+// streams, so it waits for them, stops cleanly while it waits, and serves
+// once the api has created them.
+func TestProjectorWaitsForTheStreams(t *testing.T) {
+	ns := natstest.Start(t)
+	db := filepath.Join(t.TempDir(), "projector.db")
+	p := startProc(t, "--nats", ns.URL(), "--db", db)
+	waitOutput(t, p, `"msg":"waiting for the stream`)
+	p.Stop(t)
+
+	p = startProc(t, "--nats", ns.URL(), "--db", db)
+	waitOutput(t, p, `"msg":"waiting for the stream`)
+	nc := ns.Connect(natstest.User(natstest.API))
+	if _, err := eventstore.Open(context.Background(), nc, nil); err != nil {
+		t.Fatal(err)
+	}
+	client := projections.NewClient(nc, 2*time.Second)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, err := client.Lag(context.Background()); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the projector did not serve once the streams existed:\n%s", p.Output())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	p.Stop(t)
+}
+
+// waitOutput waits until the process has written want.
+func waitOutput(t *testing.T, p *proctest.Proc, want string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(p.Output(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s within 20s:\n%s", want, p.Output())
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

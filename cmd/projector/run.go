@@ -14,6 +14,7 @@ import (
 
 	"github.com/tshop/tshop/eventstore"
 	"github.com/tshop/tshop/internal/cli"
+	"github.com/tshop/tshop/internal/metrics"
 	"github.com/tshop/tshop/projections"
 )
 
@@ -22,13 +23,13 @@ var errDifferences = errors.New("read model differs from a fresh replay")
 
 // Main is the projector process.
 type Main struct {
-	command  string
-	nats     cli.NATS
-	db       string
-	replicas int
-	maxWait  time.Duration
-	log      *slog.Logger
-	out      *os.File
+	command string
+	nats    cli.NATS
+	ops     cli.Ops
+	db      string
+	maxWait time.Duration
+	log     *slog.Logger
+	out     *os.File
 }
 
 // NewMain parses args: an optional command (run, rebuild, verify), then
@@ -45,8 +46,9 @@ func NewMain(args []string) (*Main, error) {
 	}
 	fs := flag.NewFlagSet("projector "+m.command, flag.ContinueOnError)
 	m.nats.Register(fs)
+	m.ops.Register(fs)
 	fs.StringVar(&m.db, "db", cli.Env("TSHOP_DB", "data/projector.db"), "read model file (env TSHOP_DB)")
-	fs.IntVar(&m.replicas, "replicas", cli.EnvInt("TSHOP_REPLICAS", 1), "replicas of each stream if this process creates it: 1 on one server, 3 on a cluster (env TSHOP_REPLICAS)")
+	fs.Int("replicas", cli.EnvInt("TSHOP_REPLICAS", 1), "ignored: the api creates the streams with its own --replicas; accepted so that one TSHOP_REPLICAS serves every process (env TSHOP_REPLICAS)")
 	fs.DurationVar(&m.maxWait, "max-wait", cli.EnvDuration("TSHOP_MAX_WAIT", 2*time.Second), "longest a query waits for the read model to reach its position (env TSHOP_MAX_WAIT)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -65,7 +67,12 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	defer nc.Close()
-	es, err := eventstore.Open(ctx, nc, &eventstore.Config{Replicas: m.replicas, Logger: m.log, Timeout: 5 * time.Second})
+	// The api creates the streams: this process's NATS user may only
+	// look them up, so it waits for them.
+	es, err := eventstore.Open(ctx, nc, &eventstore.Config{WaitForStreams: true, Logger: m.log, Timeout: 5 * time.Second})
+	if err != nil && ctx.Err() != nil {
+		return nil // stopped while waiting for the streams
+	}
 	if err != nil {
 		return fmt.Errorf("open event store: %w", err)
 	}
@@ -85,15 +92,19 @@ func (m *Main) serve(ctx context.Context, es *eventstore.Store, nc *nats.Conn) e
 	}
 	defer db.Close()
 	p := projections.NewProjector(es, db, m.log)
+	p.PublishChanges(nc)
 	var wg sync.WaitGroup
 	wg.Go(func() { p.Run(ctx) })
 	serveErr := make(chan error, 1)
 	wg.Go(func() {
-		serveErr <- projections.Serve(ctx, nc, db, projections.ServiceConfig{MaxWait: m.maxWait, Lag: p.Lag, Swap: p.Replace, Logger: m.log, Ready: func() {
+		serveErr <- projections.Serve(ctx, nc, db, projections.ServiceConfig{MaxWait: m.maxWait, Lag: p.Lag, Swap: p.Replace, End: es.LastSeq, Logger: m.log, Ready: func() {
 			m.log.Info("projector serving", "db", m.db, "checkpoints", fmt.Sprint(db.Checkpoints()))
 		}})
 	})
 	wg.Go(func() { m.reportLag(ctx, p) })
+	reg := metrics.NewRegistry()
+	reg.MustRegister(newLagCollector(p.Lag))
+	wg.Go(func() { m.ops.Serve(ctx, m.log, metrics.Handler(reg)) })
 	select {
 	case <-ctx.Done():
 	case err := <-serveErr:

@@ -47,6 +47,16 @@ func (n *NATS) Connect(name string, log *slog.Logger) (*nats.Conn, error) {
 		nats.ReconnectHandler(func(nc *nats.Conn) {
 			log.Info("reconnected to NATS", "url", nc.ConnectedUrlRedacted())
 		}),
+		// A publish or subscription NATS refuses (a permissions
+		// violation: the user lacks the subject) and a subscription that
+		// falls behind are reported only here.
+		nats.ErrorHandler(func(_ *nats.Conn, sub *nats.Subscription, err error) {
+			if sub != nil {
+				log.Error("NATS subscription error", "subject", sub.Subject, "err", err)
+				return
+			}
+			log.Error("NATS error", "err", err)
+		}),
 	}
 	switch {
 	case n.Creds != "":

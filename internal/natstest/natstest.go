@@ -1,18 +1,68 @@
 // Package natstest starts real NATS servers with JetStream for tests: the
-// project's own nats.conf with only the port and the store directory
-// changed, in the test's process.
+// project's own nats.conf, users and permissions included, with only the
+// port and the store directory changed, in the test's process.
+//
+// Every user of nats-auth.conf has a fixed password in tests. Connect logs
+// in as ops; User, RoleEnv and RoleFlags log a connection, a child process
+// or a Main in as one process role, so each process under test runs with
+// the permissions it ships with.
 package natstest
 
 import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+
+	"github.com/tshop/tshop/internal/natsauth"
 )
+
+// Role is a NATS user of nats-auth.conf.
+type Role = natsauth.Role
+
+// The users of nats-auth.conf.
+const (
+	API       = natsauth.API
+	Projector = natsauth.Projector
+	Assigner  = natsauth.Assigner
+	Ops       = natsauth.Ops
+)
+
+// Password is the role's password on every test server.
+func Password(r Role) string { return "test" + string(r) + "Password" }
+
+// User logs a connection in as the role.
+func User(r Role) nats.Option { return nats.UserInfo(string(r), Password(r)) }
+
+// RoleEnv is the environment that logs a Tshop process in as the role
+// (NATS_USER, NATS_PASSWORD), to append to a child process's environment.
+func RoleEnv(r Role) []string { return r.Env(Password(r)) }
+
+// RoleFlags are the command-line flags that log a Tshop process in as the
+// role, for a Main run in the test's process.
+func RoleFlags(r Role) []string {
+	return []string{"--nats-user", string(r), "--nats-password", Password(r)}
+}
+
+var setPasswords sync.Once
+
+// usePasswords puts every role's test password where nats-auth.conf reads
+// it, in this process's environment.
+func usePasswords(t testing.TB) {
+	t.Helper()
+	setPasswords.Do(func() {
+		for _, r := range natsauth.Roles() {
+			if err := os.Setenv(r.PasswordEnv(), Password(r)); err != nil {
+				t.Fatalf("set %s: %v", r.PasswordEnv(), err)
+			}
+		}
+	})
+}
 
 // Server is an embedded NATS server that a test can stop and start again
 // on the same port and store directory.
@@ -36,6 +86,7 @@ func Start(t testing.TB) *Server {
 // store of the test's own.
 func baseOptions(t testing.TB) *server.Options {
 	t.Helper()
+	usePasswords(t)
 	opts, err := server.ProcessConfigFile(confPath(t))
 	if err != nil {
 		t.Fatalf("load nats.conf: %v", err)
@@ -52,10 +103,11 @@ func baseOptions(t testing.TB) *server.Options {
 // URL is the client URL of the server.
 func (s *Server) URL() string { return s.srv.ClientURL() }
 
-// Connect opens a client connection that the test closes when it ends.
+// Connect opens a client connection that the test closes when it ends,
+// logged in as ops unless opts name another user (User).
 func (s *Server) Connect(opts ...nats.Option) *nats.Conn {
 	s.t.Helper()
-	nc, err := nats.Connect(s.URL(), opts...)
+	nc, err := nats.Connect(s.URL(), append([]nats.Option{User(Ops)}, opts...)...)
 	if err != nil {
 		s.t.Fatalf("connect to nats: %v", err)
 	}

@@ -31,7 +31,15 @@ type Proc struct {
 // Start runs bin with args; the process is killed when the test ends.
 func Start(t testing.TB, bin string, args ...string) *Proc {
 	t.Helper()
+	return StartEnv(t, nil, bin, args...)
+}
+
+// StartEnv is Start with env ("KEY=value") added to the test's environment,
+// for instance the NATS user the process logs in as.
+func StartEnv(t testing.TB, env []string, bin string, args ...string) *Proc {
+	t.Helper()
 	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
 	out := &buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
