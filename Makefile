@@ -11,6 +11,7 @@ build:
 	$(GO) build -o $(BIN)/api ./cmd/api
 	$(GO) build -o $(BIN)/projector ./cmd/projector
 	$(GO) build -o $(BIN)/assigner ./cmd/assigner
+	$(GO) build -o $(BIN)/notifier ./cmd/notifier
 	$(GO) build -o $(BIN)/nats-server github.com/nats-io/nats-server/v2
 
 run: build

@@ -14,18 +14,19 @@ mkdir -p "$DATA"
 # may read, and never printed. nats-server gets them all; each process gets
 # only its own user and password.
 creds=$DATA/nats-credentials.env
-roles=(api projector assigner ops)
-if [ ! -s "$creds" ]; then
-	(
-		umask 077
-		for role in "${roles[@]}"; do
-			# Letters and digits, starting with a letter: nats-server
-			# parses the variable as a config value.
-			printf 'TSHOP_NATS_%s_PASSWORD=t%s\n' "${role^^}" "$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')"
-		done >"$creds.tmp"
-		mv "$creds.tmp" "$creds"
-	)
-fi
+roles=(api projector assigner notifier ops)
+# A role missing from the file (a new one, after an upgrade) gets its
+# password added; the others keep theirs.
+(
+	umask 077
+	touch "$creds"
+	for role in "${roles[@]}"; do
+		# Letters and digits, starting with a letter: nats-server
+		# parses the variable as a config value.
+		grep -q "^TSHOP_NATS_${role^^}_PASSWORD=" "$creds" ||
+			printf 'TSHOP_NATS_%s_PASSWORD=t%s\n' "${role^^}" "$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')" >>"$creds"
+	done
+)
 chmod 600 "$creds"
 declare -A password
 while IFS='=' read -r name value; do
@@ -76,5 +77,14 @@ pids+=($!)
 NATS_USER=assigner NATS_PASSWORD=${password[assigner]} "${detach[@]}" "$BIN/assigner" &
 pids+=($!)
 
-echo "Tshop is up: api on http://127.0.0.1:8088, projector on data/projector.db (Ctrl-C stops it)" >&2
+# Status notifications go to a local receiver that checks their signatures
+# and logs them; its secret is made once, like the passwords.
+webhook_secret=$DATA/webhook-secret
+[ -s "$webhook_secret" ] || (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$webhook_secret")
+"${detach[@]}" "$BIN/notifier" receive --addr 127.0.0.1:8090 --webhook-secret-file "$webhook_secret" &
+pids+=($!)
+NATS_USER=notifier NATS_PASSWORD=${password[notifier]} "${detach[@]}" "$BIN/notifier" --webhook-url http://127.0.0.1:8090/ --webhook-secret-file "$webhook_secret" &
+pids+=($!)
+
+echo "Tshop is up: api and the customer-center page on http://127.0.0.1:8088, projector on data/projector.db, notifications logged by the receiver on 127.0.0.1:8090 (Ctrl-C stops it)" >&2
 wait -n "${pids[@]}" || true

@@ -17,12 +17,13 @@ const (
 	API       Role = "api"
 	Projector Role = "projector"
 	Assigner  Role = "assigner"
+	Notifier  Role = "notifier"
 	// Ops may do anything: the nats CLI, backups, benchmarks, test setup.
 	Ops Role = "ops"
 )
 
 // Roles lists every user of nats-auth.conf.
-func Roles() []Role { return []Role{API, Projector, Assigner, Ops} }
+func Roles() []Role { return []Role{API, Projector, Assigner, Notifier, Ops} }
 
 // PasswordEnv is the environment variable nats-server reads the role's
 // password from, as nats-auth.conf names it.

@@ -30,6 +30,7 @@ const (
 	API       = natsauth.API
 	Projector = natsauth.Projector
 	Assigner  = natsauth.Assigner
+	Notifier  = natsauth.Notifier
 	Ops       = natsauth.Ops
 )
 
