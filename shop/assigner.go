@@ -16,25 +16,40 @@ import (
 	"github.com/tshop/tshop/eventstore"
 )
 
-// AssignerConsumer names the assigners' shared durable consumer, for
-// reading its backlog.
-var AssignerConsumer = struct {
+// AssignerConsumers name the assigners' shared durable consumers, for
+// reading their backlog.
+var AssignerConsumers = []struct {
 	Kind    eventstore.Kind
 	Durable string
-}{assignerConsumer.Kind, assignerConsumer.Durable}
+}{{assignerConsumer.Kind, assignerConsumer.Durable}, {releaserConsumer.Kind, releaserConsumer.Durable}}
 
-// assignerConsumer gives every reservation message to one assigner. Its
-// name must never change. A reservation waiting for room stays unacked
-// (see waitDelay), so MaxAckPending bounds how many may wait at once
-// before new ones queue behind them.
+// assignerConsumer gives every placement (a new reservation, or one a
+// store handed back) to one assigner. Its name must never change. A
+// reservation waiting for room stays unacked (see waitDelay), so
+// MaxAckPending bounds how many may wait at once before new placements
+// queue behind them.
 var assignerConsumer = eventstore.ConsumerConfig{Durable: "store-assigner", Kind: eventstore.Reservations,
 	Workers: 64, MaxAckPending: 20_000, AckWait: shopAckWait,
-	Skip: func(p eventstore.Peek) bool { return !p.Has(storeEvents...) }}
+	Skip: func(p eventstore.Peek) bool { return !p.Has(placementEvents...) }}
 
-// storeEvents are the event types that may change which store should hold
-// their reservation; the assigner passes over any other unread.
-var storeEvents = []string{domain.ReservationPlaced{}.EventType(), domain.ReservationRejected{}.EventType(),
-	domain.ReservationAccepted{}.EventType(), domain.CancelRequested{}.EventType(), domain.ReservationFulfilled{}.EventType()}
+// releaserConsumer gives every change that settles or frees a store's
+// slot (accepted, cancelled, fulfilled) to one assigner. It is a consumer
+// of its own so that placements waiting for room, however many, never
+// hold up the releases that make room: on one consumer, a full
+// MaxAckPending of waiting placements would stop the cancellations behind
+// them from freeing anything. Its handler never waits. Its name must
+// never change.
+var releaserConsumer = eventstore.ConsumerConfig{Durable: "store-releaser", Kind: eventstore.Reservations,
+	Workers: 16, AckWait: shopAckWait,
+	Skip: func(p eventstore.Peek) bool { return !p.Has(releaseEvents...) }}
+
+// placementEvents ask for a store to be chosen; releaseEvents settle or
+// free one. Together they are every event that may change which store
+// should hold a reservation.
+var (
+	placementEvents = []string{domain.ReservationPlaced{}.EventType(), domain.ReservationRejected{}.EventType()}
+	releaseEvents   = []string{domain.ReservationAccepted{}.EventType(), domain.CancelRequested{}.EventType(), domain.ReservationFulfilled{}.EventType()}
+)
 
 // Assigner gives every placed reservation the best store, and frees a
 // store's slot when its reservation is rejected, cancelled or fulfilled.
@@ -73,7 +88,14 @@ func (a *Assigner) Run(ctx context.Context) {
 			a.s.log.Warn("reading the store directory failed; retrying", "err", err)
 			sleepCtx(ctx, time.Second)
 		}
-		a.s.consume(ctx, assignerConsumer, a.handle)
+		var consumers sync.WaitGroup
+		placer := assignerConsumer
+		if n := a.s.cfg.MaxWaiting; n > 0 {
+			placer.MaxAckPending = n
+		}
+		consumers.Go(func() { a.s.consume(ctx, placer, a.handle) })
+		consumers.Go(func() { a.s.consume(ctx, releaserConsumer, a.settle) })
+		consumers.Wait()
 	})
 	wg.Go(func() { a.wake(ctx) })
 	wg.Wait()
@@ -139,20 +161,38 @@ func (a *Assigner) route(ctx context.Context, d eventstore.Delivery, id uuid.UUI
 			}
 		}
 	}
-	return a.converge(ctx, id, d.Attempt)
+	return a.converge(ctx, id, d.Attempt, true)
+}
+
+// settle brings the stores' slots in line with a reservation accepted,
+// cancelled or fulfilled. A reservation placed again by now is left to
+// its placement, which comes as a message of its own.
+func (a *Assigner) settle(ctx context.Context, d eventstore.Delivery) error {
+	if !slices.ContainsFunc(d.Events, func(e domain.Event) bool { return slices.Contains(releaseEvents, e.EventType()) }) {
+		return nil
+	}
+	id, err := uuid.Parse(d.ID)
+	if err != nil {
+		return fmt.Errorf("reservation subject %q: %w", d.ID, err)
+	}
+	if err := a.dir.sync(ctx); err != nil {
+		return err
+	}
+	return a.converge(ctx, id, d.Attempt, false)
 }
 
 // concernsStores reports whether an event may change which store should
 // hold its reservation.
 func concernsStores(e domain.Event) bool {
-	return slices.Contains(storeEvents, e.EventType())
+	return slices.Contains(placementEvents, e.EventType()) || slices.Contains(releaseEvents, e.EventType())
 }
 
 // converge brings the stores' slots in line with the reservation as it is
-// now: a placed one gets a store, an accepted one is held by its store
-// alone, a cancelled or fulfilled one by none. Every step is idempotent,
-// so a crash, a redelivery or a race with another assigner converges too.
-func (a *Assigner) converge(ctx context.Context, id uuid.UUID, attempt uint64) error {
+// now: a placed one gets a store (when place is set), an accepted one is
+// held by its store alone, a cancelled or fulfilled one by none. Every
+// step is idempotent, so a crash, a redelivery or a race with another
+// assigner converges too.
+func (a *Assigner) converge(ctx context.Context, id uuid.UUID, attempt uint64, place bool) error {
 	r, seq, err := loadFromLeader[domain.Reservation](ctx, a.s.es, eventstore.Reservations, id.String())
 	if err != nil || seq == 0 {
 		return err
@@ -170,6 +210,9 @@ func (a *Assigner) converge(ctx context.Context, id uuid.UUID, attempt uint64) e
 			} else {
 				keep = st
 			}
+		}
+		if !place {
+			return nil
 		}
 		return a.assign(ctx, r, seq, keep, attempt)
 	case domain.StatusAccepted:

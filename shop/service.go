@@ -39,6 +39,11 @@ type Config struct {
 	// measured against. Keyed reservations are then protected only by the
 	// check before they are held, so no deployment should set it.
 	DisableGroupCommit bool
+	// MaxWaiting bounds the placements that may wait for a store with
+	// room at once, across every assigner (the placement consumer's
+	// MaxAckPending); beyond it new placements queue behind them. Default
+	// 20,000.
+	MaxWaiting int
 	// Observe receives measurements for the process's metrics.
 	Observe Observers
 }

@@ -68,8 +68,13 @@ func (m *Main) Run(ctx context.Context) error {
 		func() float64 { return float64(a.Waiting()) }))
 	var wg sync.WaitGroup
 	wg.Go(func() { m.ops.Serve(ctx, m.log, metrics.Handler(reg)) })
+	backlog := metrics.NewBacklog(reg)
 	wg.Go(func() {
-		metrics.Backlog(ctx, reg, es, shop.AssignerConsumer.Kind, shop.AssignerConsumer.Durable, 5*time.Second, m.log)
+		var watch sync.WaitGroup
+		for _, c := range shop.AssignerConsumers {
+			watch.Go(func() { backlog.Watch(ctx, es, c.Kind, c.Durable, 5*time.Second, m.log) })
+		}
+		watch.Wait()
 	})
 	m.log.Info("assigner running")
 	a.Run(ctx)

@@ -168,7 +168,8 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { m.ops.Serve(ctx, m.log, metrics.Handler(reg)) })
-	wg.Go(func() { metrics.Backlog(ctx, reg, es, eventstore.Reservations, notify.Durable, 5*time.Second, m.log) })
+	backlog := metrics.NewBacklog(reg)
+	wg.Go(func() { backlog.Watch(ctx, es, eventstore.Reservations, notify.Durable, 5*time.Second, m.log) })
 	m.log.Info("notifier running", "webhook", m.cfg.Redacted(), "concurrency", m.cfg.Concurrency,
 		"timeout", m.cfg.Timeout.String(), "retry_for", m.cfg.RetryFor.String())
 	n.Run(ctx)

@@ -48,13 +48,24 @@ func EventStore(reg prometheus.Registerer, es *eventstore.Store) {
 	)
 }
 
-// Backlog registers tshop_consumer_backlog{consumer,state} for a durable
-// consumer, read from NATS every interval until ctx ends.
-func Backlog(ctx context.Context, reg prometheus.Registerer, es *eventstore.Store, k eventstore.Kind, durable string, every time.Duration, log *slog.Logger) {
+// Backlog is tshop_consumer_backlog{consumer,state}: what durable
+// consumers still have to handle.
+type Backlog struct {
+	g *prometheus.GaugeVec
+}
+
+// NewBacklog registers the backlog gauge.
+func NewBacklog(reg prometheus.Registerer) *Backlog {
 	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "tshop_consumer_backlog",
 		Help: "Messages a durable consumer still has to handle: pending (not yet delivered) and unacked (in hand or waiting to come back)."},
 		[]string{"consumer", "state"})
 	reg.MustRegister(g)
+	return &Backlog{g: g}
+}
+
+// Watch reads a durable consumer's backlog from NATS every interval until
+// ctx ends.
+func (b *Backlog) Watch(ctx context.Context, es *eventstore.Store, k eventstore.Kind, durable string, every time.Duration, log *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -62,8 +73,8 @@ func Backlog(ctx context.Context, reg prometheus.Registerer, es *eventstore.Stor
 		pending, unacked, err := es.Backlog(cctx, k, durable)
 		cancel()
 		if err == nil {
-			g.WithLabelValues(durable, "pending").Set(float64(pending))
-			g.WithLabelValues(durable, "unacked").Set(float64(unacked))
+			b.g.WithLabelValues(durable, "pending").Set(float64(pending))
+			b.g.WithLabelValues(durable, "unacked").Set(float64(unacked))
 		} else if ctx.Err() == nil {
 			log.Debug("reading the consumer backlog failed", "consumer", durable, "err", err)
 		}
