@@ -72,7 +72,16 @@ func MarshalEvent(e Event) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", e.EventType(), err)
 	}
-	return json.Marshal(envelope{Type: e.EventType(), Data: data})
+	// The bytes json.Marshal(envelope{...}) writes, without checking and
+	// compacting data again: it came from json.Marshal, and a type name
+	// is a plain identifier that needs no escaping.
+	typ := e.EventType()
+	out := make([]byte, 0, len(`{"type":"","data":}`)+len(typ)+len(data))
+	out = append(out, `{"type":"`...)
+	out = append(out, typ...)
+	out = append(out, `","data":`...)
+	out = append(out, data...)
+	return append(out, '}'), nil
 }
 
 // UnmarshalEvent decodes what MarshalEvent wrote. Unknown type names and

@@ -43,21 +43,29 @@ type body struct {
 	State  json.RawMessage   `json:"state"`
 }
 
+// encodeBody writes the bytes json.Marshal(body{...}) would, joining the
+// already encoded events and state instead of checking and compacting
+// each again (that was a tenth of an append's CPU).
 func encodeBody(events []domain.Event, state any) ([]byte, error) {
-	b := body{Events: make([]json.RawMessage, len(events))}
+	out := make([]byte, 0, 256*len(events)+256)
+	out = append(out, `{"events":[`...)
 	for i, e := range events {
 		raw, err := domain.MarshalEvent(e)
 		if err != nil {
 			return nil, err
 		}
-		b.Events[i] = raw
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, raw...)
 	}
 	st, err := json.Marshal(state)
 	if err != nil {
 		return nil, fmt.Errorf("encode state: %w", err)
 	}
-	b.State = st
-	return json.Marshal(b)
+	out = append(out, `],"state":`...)
+	out = append(out, st...)
+	return append(out, '}'), nil
 }
 
 // decodeBody fills m's events and state from a stored message's data.
