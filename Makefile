@@ -5,7 +5,7 @@ GO      ?= go
 BIN     := bin
 DATA    := data
 
-.PHONY: build run run-cluster test fuzz bench bench-quick bench-go clean
+.PHONY: build run run-cluster test fuzz chaos bench bench-quick bench-go clean
 
 build:
 	$(GO) build -o $(BIN)/api ./cmd/api
@@ -48,6 +48,17 @@ bench-go:
 	$(GO) test -run '^$$' -bench 'Choose|BruteForce' -benchtime 2s ./assign/
 	$(GO) test -run '^$$' -bench 'Quality' -benchtime 1x ./assign/
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./projections/
+
+# The chaos run: two of each process on one NATS server, then on a 3-node
+# cluster (R3), random kill -9s of processes and NATS nodes, every invariant
+# of the contract checked at the end; exits non-zero on any violation.
+# make chaos DURATION=30m for a long run (each form runs DURATION). A short
+# form of both runs in make test.
+DURATION ?= 5m
+chaos: build
+	$(GO) build -o $(BIN)/chaos ./cmd/chaos
+	$(BIN)/chaos --bin $(BIN) --duration $(DURATION)
+	$(BIN)/chaos --bin $(BIN) --duration $(DURATION) --cluster
 
 # Every fuzz target for FUZZTIME each (their seeds run in make test too).
 # Go fuzzes one target per command.

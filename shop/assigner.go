@@ -161,7 +161,7 @@ func (a *Assigner) route(ctx context.Context, d eventstore.Delivery, id uuid.UUI
 			}
 		}
 	}
-	return a.converge(ctx, id, d.Attempt, true)
+	return a.converge(ctx, id, d.Attempt, true, d.Seq)
 }
 
 // settle brings the stores' slots in line with a reservation accepted,
@@ -178,7 +178,7 @@ func (a *Assigner) settle(ctx context.Context, d eventstore.Delivery) error {
 	if err := a.dir.sync(ctx); err != nil {
 		return err
 	}
-	return a.converge(ctx, id, d.Attempt, false)
+	return a.converge(ctx, id, d.Attempt, false, d.Seq)
 }
 
 // concernsStores reports whether an event may change which store should
@@ -192,10 +192,22 @@ func concernsStores(e domain.Event) bool {
 // held by its store alone, a cancelled or fulfilled one by none. Every
 // step is idempotent, so a crash, a redelivery or a race with another
 // assigner converges too.
-func (a *Assigner) converge(ctx context.Context, id uuid.UUID, attempt uint64, place bool) error {
+//
+// atLeast is the sequence of the message that asked for it (0: none): a
+// read older than that message, or one that finds no reservation at all,
+// is not the reservation as it is now, and deciding on it would ack the
+// message having done nothing, so the message comes back instead.
+func (a *Assigner) converge(ctx context.Context, id uuid.UUID, attempt uint64, place bool, atLeast uint64) error {
 	r, seq, err := loadFromLeader[domain.Reservation](ctx, a.s.es, eventstore.Reservations, id.String())
-	if err != nil || seq == 0 {
+	if err != nil {
 		return err
+	}
+	if seq < atLeast {
+		a.s.log.Warn("the stream leader answered an older reservation than its message; trying again", "reservation", id, "seq", seq, "message", atLeast)
+		return eventstore.RetryLater(time.Second)
+	}
+	if seq == 0 {
+		return nil
 	}
 	holders := a.dir.holding(id)
 	switch r.Status {

@@ -107,7 +107,7 @@ func (a *Assigner) wake(ctx context.Context) {
 			if !ok {
 				break
 			}
-			err := a.converge(ctx, id, 1, true)
+			err := a.converge(ctx, id, 1, true, 0)
 			var later eventstore.RetryLater
 			switch {
 			case err == nil:

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -18,6 +17,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/tshop/tshop/internal/natsauth"
+	"github.com/tshop/tshop/internal/natsproc"
 )
 
 // sysOpts says how to start the system under test.
@@ -52,13 +52,13 @@ func (o sysOpts) durabilityLabel() string {
 // run; every process logs in as its own role.
 type system struct {
 	dir       string
+	nats      *natsproc.Cluster
 	natsURL   string
-	passwords map[natsauth.Role]string
+	passwords natsproc.Credentials
 	apiURL    string
 	procs     map[string]*exec.Cmd
 	logs      map[string]*os.File
 	opts      sysOpts
-	natsPort  int
 	profPort  int // NATS's pprof port, when profiling
 }
 
@@ -67,11 +67,8 @@ func startSystem(ctx context.Context, o sysOpts) (*system, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &system{dir: dir, procs: map[string]*exec.Cmd{}, logs: map[string]*os.File{}, opts: o, passwords: map[natsauth.Role]string{}}
-	for _, r := range natsauth.Roles() {
-		s.passwords[r] = natsauth.NewPassword()
-	}
-	if err := s.startNATS(); err != nil {
+	s := &system{dir: dir, procs: map[string]*exec.Cmd{}, logs: map[string]*os.File{}, opts: o, passwords: natsproc.NewCredentials()}
+	if err := s.startNATS(ctx); err != nil {
 		s.stop()
 		return nil, err
 	}
@@ -110,66 +107,21 @@ func startSystem(ctx context.Context, o sysOpts) (*system, error) {
 	return s, nil
 }
 
-var (
-	listenLine = regexp.MustCompile(`(?m)^listen:.*$`)
-	httpLine   = regexp.MustCompile(`(?m)^http:.*$`)
-	storeLine  = regexp.MustCompile(`(?m)^(\s*)store_dir:.*$`)
-	syncLine   = regexp.MustCompile(`(?m)^(\s*)sync_interval:.*$`)
-)
-
 // startNATS runs nats-server with the shipped nats.conf, changing only the
 // ports, the store directory and, when asked, the sync interval, and the
 // users' file it includes, with this run's passwords.
-func (s *system) startNATS() error {
-	raw, err := os.ReadFile(s.opts.conf)
-	if err != nil {
-		return err
-	}
-	port, err := freePort()
-	if err != nil {
-		return err
-	}
-	s.natsPort = port
-	conf := listenLine.ReplaceAllString(string(raw), fmt.Sprintf("listen: 127.0.0.1:%d", port))
-	conf = httpLine.ReplaceAllString(conf, "")
-	conf = storeLine.ReplaceAllString(conf, fmt.Sprintf(`${1}store_dir: %q`, filepath.Join(s.dir, "nats")))
+func (s *system) startNATS(ctx context.Context) error {
+	sync := ""
 	if s.opts.syncAlways {
-		conf = syncLine.ReplaceAllString(conf, "${1}sync_interval: always")
+		sync = "always"
 	}
-	if s.opts.profile {
-		if s.profPort, err = freePort(); err != nil {
-			return err
-		}
-		conf += fmt.Sprintf("\nprof_port: %d\n", s.profPort)
-	}
-	path := filepath.Join(s.dir, "nats.conf")
-	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
-		return err
-	}
-	auth, err := os.ReadFile(filepath.Join(filepath.Dir(s.opts.conf), "nats-auth.conf"))
+	c, err := natsproc.Start(ctx, natsproc.Config{Bin: filepath.Join(s.opts.bin, "nats-server"), Confs: []string{s.opts.conf},
+		Dir: filepath.Join(s.dir, "nats"), SyncInterval: sync, Credentials: s.passwords, Profile: s.opts.profile})
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(s.dir, "nats-auth.conf"), auth, 0o600); err != nil {
-		return err
-	}
-	var env []string
-	for r, pw := range s.passwords {
-		env = append(env, r.PasswordEnv()+"="+pw)
-	}
-	if err := s.start("nats", env, filepath.Join(s.opts.bin, "nats-server"), "-c", path); err != nil {
-		return err
-	}
-	s.natsURL = fmt.Sprintf("nats://127.0.0.1:%d", port)
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
-			c.Close()
-			return nil
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return fmt.Errorf("nats-server did not listen (log %s)", s.logs["nats"].Name())
+	s.nats, s.natsURL, s.profPort = c, c.URL(), c.Servers[0].ProfPort()
+	return nil
 }
 
 // start runs a process with env added to this one's environment.
@@ -200,11 +152,16 @@ func (s *system) connect() (*nats.Conn, error) {
 // rss is a process's resident memory in bytes (VmRSS), and the part of it
 // that is anonymous memory rather than mapped files (RssAnon).
 func (s *system) rss(name string) (rss, anon int64, err error) {
-	cmd := s.procs[name]
-	if cmd == nil {
+	var pid int
+	switch cmd := s.procs[name]; {
+	case cmd != nil:
+		pid = cmd.Process.Pid
+	case name == "nats" && s.nats != nil:
+		pid = s.nats.Servers[0].Process().Pid()
+	default:
 		return 0, 0, fmt.Errorf("no process %s", name)
 	}
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, 0, err
 	}
@@ -230,7 +187,7 @@ func (s *system) rss(name string) (rss, anon int64, err error) {
 
 // stop ends every process with SIGTERM, NATS last, and removes the data.
 func (s *system) stop() {
-	for _, name := range []string{"assigner", "projector", "api", "ceiling", "nats"} {
+	for _, name := range []string{"assigner", "projector", "api", "ceiling"} {
 		cmd := s.procs[name]
 		if cmd == nil {
 			continue
@@ -245,6 +202,9 @@ func (s *system) stop() {
 			<-done
 		}
 		s.logs[name].Close()
+	}
+	if s.nats != nil {
+		s.nats.Stop()
 	}
 	os.RemoveAll(s.dir)
 }

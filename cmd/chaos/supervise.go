@@ -1,0 +1,85 @@
+package main
+
+import (
+	"sync"
+	"time"
+
+	"github.com/tshop/tshop/internal/osproc"
+)
+
+// supervisor keeps one process running: after a kill of the fault
+// injector's it starts it again when the kill's downtime is over, and
+// after an exit of the process's own (an api that could not reach NATS at
+// start, a crash) a second later, counting it.
+type supervisor struct {
+	p   *osproc.Process
+	out *events
+
+	mu        sync.Mutex
+	killed    bool
+	downUntil time.Time
+	stopping  bool
+	done      chan struct{}
+}
+
+func supervise(p *osproc.Process, out *events) *supervisor {
+	s := &supervisor{p: p, out: out, done: make(chan struct{})}
+	go s.loop()
+	return s
+}
+
+func (s *supervisor) loop() {
+	defer close(s.done)
+	for {
+		<-s.p.Exited()
+		s.mu.Lock()
+		if s.stopping {
+			s.mu.Unlock()
+			return
+		}
+		until, killed := s.downUntil, s.killed
+		s.killed = false
+		s.mu.Unlock()
+		if !killed {
+			crash := crashed(s.p)
+			s.out.selfExit(s.p.Name(), s.p.Err(), crash, s.p.Tail(1500))
+			until = time.Now().Add(time.Second)
+		}
+		for {
+			time.Sleep(time.Until(until))
+			s.mu.Lock()
+			stopping := s.stopping
+			s.mu.Unlock()
+			if stopping {
+				return
+			}
+			if err := s.p.Start(); err != nil {
+				s.out.note("%s: %v", s.p.Name(), err)
+				until = time.Now().Add(time.Second)
+				continue
+			}
+			s.out.restart(s.p.Name())
+			break
+		}
+	}
+}
+
+// kill kills the process with SIGKILL; it is started again after down.
+func (s *supervisor) kill(down time.Duration) {
+	s.mu.Lock()
+	if s.stopping || !s.p.Running() {
+		s.mu.Unlock()
+		return
+	}
+	s.killed, s.downUntil = true, time.Now().Add(down)
+	s.mu.Unlock()
+	_ = s.p.Kill()
+	s.out.kill(s.p.Name())
+}
+
+// halt stops supervising: the process is left as it is, to be stopped.
+func (s *supervisor) halt() {
+	s.mu.Lock()
+	s.stopping = true
+	s.mu.Unlock()
+}
