@@ -175,7 +175,14 @@ func (a *Assigner) settle(ctx context.Context, d eventstore.Delivery) error {
 	if err != nil {
 		return fmt.Errorf("reservation subject %q: %w", d.ID, err)
 	}
-	if err := a.dir.sync(ctx); err != nil {
+	// As route does: this process's own store writes first; on a
+	// redelivery, every process's.
+	if d.Attempt > 1 {
+		err = a.dir.sync(ctx)
+	} else {
+		err = a.dir.waitFor(ctx, a.lastWrite.Load())
+	}
+	if err != nil {
 		return err
 	}
 	return a.converge(ctx, id, d.Attempt, false, d.Seq)
