@@ -16,53 +16,8 @@ mkdir -p "$DATA"
 export NATS_URL=nats://127.0.0.1:4222,nats://127.0.0.1:4223,nats://127.0.0.1:4224
 export TSHOP_REPLICAS=3
 
-# NATS users (nats-auth.conf), as scripts/run.sh keeps them: one per
-# process, and ops for the nats CLI, their passwords made on the first run
-# in a file only this user may read, never printed. Every node gets them
-# all; each process gets only its own user and password.
-creds=$DATA/nats-credentials.env
-roles=(api projector assigner notifier ops)
-(
-	umask 077
-	touch "$creds"
-	for role in "${roles[@]}"; do
-		# Letters and digits, starting with a letter: nats-server
-		# parses the variable as a config value.
-		grep -q "^TSHOP_NATS_${role^^}_PASSWORD=" "$creds" ||
-			printf 'TSHOP_NATS_%s_PASSWORD=t%s\n' "${role^^}" "$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')" >>"$creds"
-	done
-)
-chmod 600 "$creds"
-declare -A password
-while IFS='=' read -r name value; do
-	for role in "${roles[@]}"; do
-		[ "$name" = "TSHOP_NATS_${role^^}_PASSWORD" ] && password[$role]=$value
-	done
-done <"$creds"
-server_env=()
-for role in "${roles[@]}"; do
-	if [ -z "${password[$role]:-}" ]; then
-		echo "run-cluster: $creds has no password for $role; remove the file to make new ones" >&2
-		exit 1
-	fi
-	server_env+=("TSHOP_NATS_${role^^}_PASSWORD=${password[$role]}")
-done
-
-# Children run in their own session so that Ctrl-C reaches only this script,
-# which then stops them in order: notifiers, assigners, projectors, apis,
-# NATS last.
-detach=()
-command -v setsid >/dev/null && detach=(setsid)
-
-pids=()
-stop() {
-	trap - INT TERM EXIT
-	for ((i=${#pids[@]}-1; i>=0; i--)); do
-		kill -TERM "${pids[$i]}" 2>/dev/null || true
-		wait "${pids[$i]}" 2>/dev/null || true
-	done
-}
-trap stop INT TERM EXIT
+# NATS credentials, the webhook secret, and the ordered stop.
+. scripts/lib.sh
 
 # http_status PORT PATH prints the status of a GET to 127.0.0.1:PORT (bash
 # alone, no curl needed), or nothing when nothing answers.
@@ -113,10 +68,6 @@ for n in 1 2; do
 	pids+=($!)
 done
 
-# Status notifications go to a local receiver that checks their signatures
-# and logs them; its secret is made once, like the passwords.
-webhook_secret=$DATA/webhook-secret
-[ -s "$webhook_secret" ] || (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$webhook_secret")
 "${detach[@]}" "$BIN/notifier" receive --addr 127.0.0.1:8090 --webhook-secret-file "$webhook_secret" &
 pids+=($!)
 for n in 1 2; do
