@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -64,7 +65,10 @@ func (b *bench) latency(ctx context.Context) error {
 	} {
 		sm := &samples{client: newClient(64), base: s.apiURL}
 		cl := newClient(256)
-		r := load.Run(ctx, load.Config{Conns: 256, Rate: run.rate, Duration: b.sz.run, Warmup: b.sz.warm}, sm.wrap(reserve2(cl, s.apiURL, run.pick)))
+		var r load.Result
+		b.profiled(ctx, s, "open-"+strings.ReplaceAll(run.what, " ", "-"), func() {
+			r = load.Run(ctx, load.Config{Conns: 256, Rate: run.rate, Duration: b.sz.run, Warmup: b.sz.warm}, sm.wrap(reserve2(cl, s.apiURL, run.pick)))
+		})
 		p99, p999 := r.Quantile(0.99), r.Quantile(0.999)
 		b.rep.add(result{Scenario: latencyScenario, Durability: s.opts.durability(),
 			Figure: fmt.Sprintf("p99, %s at %.0f/s", run.what, run.rate), Value: float64(p99) / 1e6, Unit: "ms",
