@@ -178,21 +178,28 @@ func (s *Store) withTimeout(ctx context.Context) (context.Context, context.Cance
 // sequence to expect when appending to it. It is ErrNotFound when the
 // aggregate has no events.
 func (s *Store) Last(ctx context.Context, k Kind, id string) (Message, error) {
+	return s.last(ctx, k, id, false)
+}
+
+// LastFromLeader is Last answered by the stream's leader. On a replicated
+// stream Last may be answered by a follower a moment behind; this sees
+// every append acked before the call, at the cost of a stream API request.
+// Use it where a stale "not found" would be wrong, not merely slow.
+func (s *Store) LastFromLeader(ctx context.Context, k Kind, id string) (Message, error) {
+	return s.last(ctx, k, id, true)
+}
+
+func (s *Store) last(ctx context.Context, k Kind, id string, fromLeader bool) (Message, error) {
 	if err := checkToken(id); err != nil {
 		return Message{}, err
 	}
 	ctx, cancel := s.withTimeout(ctx)
 	defer cancel()
-	raw, err := s.streams[k].GetLastMsgForSubject(ctx, k.Subject(id))
-	if errors.Is(err, nats.ErrNoResponders) {
-		// On a cluster the direct-get subscriptions of a new stream take
-		// a moment to reach every server; its leader answers meanwhile.
-		return s.LastFromLeader(ctx, k, id)
-	}
+	raw, err := s.get(ctx, s.streams[k], getRequest{LastBySubject: k.Subject(id)}, fromLeader)
 	if err != nil {
-		return Message{}, fmt.Errorf("load %s %s: %w", k, id, classify(err))
+		return Message{}, fmt.Errorf("load %s %s: %w", k, id, err)
 	}
-	m := Message{Kind: k, ID: id, Seq: raw.Sequence, Time: raw.Time, MsgID: raw.Header.Get(jetstream.MsgIDHeader)}
+	m := Message{Kind: k, ID: id, Seq: raw.Seq, Time: raw.Time, MsgID: raw.Header.Get(jetstream.MsgIDHeader)}
 	if err := decodeBody(&m, raw.Data); err != nil {
 		return Message{}, err
 	}
