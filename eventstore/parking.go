@@ -49,7 +49,7 @@ func (s *Store) OpenParking(ctx context.Context, cfg ParkingConfig) (*Parking, e
 	if cfg.Stream == "" || !strings.HasSuffix(cfg.Subject, ".") {
 		return nil, fmt.Errorf("parking %q: need a stream name and a subject prefix ending with a dot", cfg.Stream)
 	}
-	st, err := s.ensureOwnStream(ctx, jetstream.StreamConfig{
+	st, err := s.ensureStreamConfig(ctx, jetstream.StreamConfig{
 		Name:        cfg.Stream,
 		Description: cfg.Description,
 		Subjects:    []string{cfg.Subject + "*"},

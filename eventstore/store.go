@@ -87,33 +87,62 @@ func Open(ctx context.Context, nc *nats.Conn, cfg *Config) (*Store, error) {
 }
 
 // ensureStream creates kind's stream, or brings an existing one to this
-// version's configuration. It never changes an existing stream's replica
-// count: one process started with the wrong --replicas must not shrink or
-// grow a cluster's streams under all the others; that is an operator's
-// deliberate act.
+// version's configuration.
 func (s *Store) ensureStream(ctx context.Context, k Kind) (jetstream.Stream, error) {
-	// Placing a replicated stream on a busy cluster takes a while; this
-	// runs once at start-up, so it may.
-	ctx, cancel := context.WithTimeout(ctx, max(5*s.cfg.Timeout, 20*time.Second))
-	defer cancel()
-	want := s.streamConfig(k)
-	st, err := s.js.Stream(ctx, k.Stream())
-	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		st, err = s.js.CreateStream(ctx, want)
-		if !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+	return s.ensureStreamConfig(ctx, s.streamConfig(k))
+}
+
+// ensureStreamConfig creates the stream cfg describes, or brings an
+// existing one to cfg. It never changes an existing stream's replica count:
+// one process started with the wrong --replicas must not shrink or grow a
+// cluster's streams under all the others; that is an operator's deliberate
+// act.
+//
+// On a cluster, a create or update of a replicated stream can go
+// unanswered (seen with nats-server 2.15 when two processes create the same
+// stream at once, and on a freshly formed cluster under load: the request
+// times out and the stream is fine a moment later), so an attempt that
+// times out is tried again, for a minute at most. Every step is
+// idempotent, so a cut-short attempt leaves nothing for the next to undo.
+func (s *Store) ensureStreamConfig(ctx context.Context, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
+	giveUp := time.Now().Add(time.Minute)
+	for attempt := 1; ; attempt++ {
+		st, err := s.ensureStreamOnce(ctx, cfg)
+		if err == nil || !errors.Is(err, ErrUnavailable) || ctx.Err() != nil || time.Now().After(giveUp) {
 			return st, err
 		}
+		s.log.Warn("creating or updating a stream timed out; trying again", "stream", cfg.Name, "err", err)
+		t := time.NewTimer(min(time.Duration(attempt)*250*time.Millisecond, 2*time.Second))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		}
+	}
+}
+
+func (s *Store) ensureStreamOnce(ctx context.Context, cfg jetstream.StreamConfig) (jetstream.Stream, error) {
+	ctx, cancel := context.WithTimeout(ctx, max(3*s.cfg.Timeout, 5*time.Second))
+	defer cancel()
+	st, err := s.js.Stream(ctx, cfg.Name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		st, err = s.js.CreateStream(ctx, cfg)
+		if !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			return st, classify(err)
+		}
 		// Another process created it first.
-		st, err = s.js.Stream(ctx, k.Stream())
+		st, err = s.js.Stream(ctx, cfg.Name)
 	}
 	if err != nil {
-		return nil, err
+		return nil, classify(err)
 	}
-	if have := st.CachedInfo().Config.Replicas; have != want.Replicas {
-		s.log.Warn("stream keeps its replica count", "stream", k.Stream(), "replicas", have, "configured", want.Replicas)
-		want.Replicas = have
+	if have := st.CachedInfo().Config.Replicas; have != cfg.Replicas {
+		s.log.Warn("stream keeps its replica count", "stream", cfg.Name, "replicas", have, "configured", cfg.Replicas)
+		cfg.Replicas = have
 	}
-	return s.js.UpdateStream(ctx, want)
+	st, err = s.js.UpdateStream(ctx, cfg)
+	return st, classify(err)
 }
 
 // waitStream returns kind's stream once it exists, asking every half second

@@ -37,7 +37,7 @@ func (s *Store) OpenTable(ctx context.Context, cfg TableConfig) (*Table, error) 
 	if cfg.Stream == "" || !strings.HasSuffix(cfg.Subject, ".") {
 		return nil, fmt.Errorf("table %q: need a stream name and a subject prefix ending with a dot", cfg.Stream)
 	}
-	st, err := s.ensureOwnStream(ctx, jetstream.StreamConfig{
+	st, err := s.ensureStreamConfig(ctx, jetstream.StreamConfig{
 		Name:              cfg.Stream,
 		Description:       cfg.Description,
 		Subjects:          []string{cfg.Subject + "*"},
