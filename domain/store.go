@@ -21,7 +21,7 @@ type Store struct {
 	Paused   bool     `json:"paused,omitempty"`
 	// Holding lists the open reservations the store holds, oldest first;
 	// len(Holding) is the store's load and never exceeds Capacity.
-	Holding []uuid.UUID `json:"holding,omitempty"`
+	Holding IDList `json:"holding,omitempty"`
 }
 
 // Exists reports whether the store was registered.
