@@ -282,7 +282,7 @@ func (a *Assigner) assign(ctx context.Context, r domain.Reservation, seq uint64,
 			a.waiting.add(r.ID)
 			return waitDelay(attempt)
 		}
-		st, storeSeq, err := execute[domain.Store](ctx, a.s, eventstore.Stores, choice.StoreID, domain.TakeSlot{ReservationID: r.ID})
+		st, storeSeq, err := a.storeCommand(ctx, choice.StoreID, domain.TakeSlot{ReservationID: r.ID})
 		if errors.Is(err, domain.ErrInvalidTransition) {
 			// Full or paused by now: the directory is behind. Correct it
 			// from the store as stored and choose again.
@@ -335,12 +335,24 @@ func (a *Assigner) accept(ctx context.Context, r domain.Reservation, seq uint64,
 // release frees the reservation's slot at a store; a store that does not
 // hold it changes nothing.
 func (a *Assigner) release(ctx context.Context, storeID string, id uuid.UUID) error {
-	_, seq, err := execute[domain.Store](ctx, a.s, eventstore.Stores, storeID, domain.ReleaseSlot{ReservationID: id})
+	_, seq, err := a.storeCommand(ctx, storeID, domain.ReleaseSlot{ReservationID: id})
 	if err != nil {
 		return fmt.Errorf("release %s at store %s: %w", id, storeID, err)
 	}
 	a.noteWrite(seq)
 	return nil
+}
+
+// storeCommand runs a command on a store, deciding first on the store as
+// the directory has it: with nothing written since, as is usual, the
+// append succeeds without reading the store back from the stream. Anything
+// else (a write in between, a refusal, nothing to do) is decided again on
+// the store as stored.
+func (a *Assigner) storeCommand(ctx context.Context, storeID string, cmd any) (domain.Store, uint64, error) {
+	if st, seq, ok := a.dir.store(storeID); ok {
+		return executeOn(ctx, a.s, eventstore.Stores, storeID, st, seq, cmd)
+	}
+	return execute[domain.Store](ctx, a.s, eventstore.Stores, storeID, cmd)
 }
 
 func (a *Assigner) noteWrite(seq uint64) {

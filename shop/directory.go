@@ -19,8 +19,12 @@ type directory struct {
 	es    *eventstore.Store
 	index *assign.Directory
 
-	mu      sync.Mutex
-	stores  map[string]domain.Store
+	mu     sync.Mutex
+	stores map[string]domain.Store
+	// seqs holds the stream sequence of each store's newest message, the
+	// one its entry in stores is as of; 0 when a message could not be
+	// read and the entry may be wrong.
+	seqs    map[string]uint64
 	holders map[uuid.UUID]map[string]bool
 	applied uint64
 	moved   chan struct{} // closed and replaced whenever applied moves
@@ -33,7 +37,7 @@ type directory struct {
 
 func newDirectory(es *eventstore.Store) *directory {
 	return &directory{es: es, index: assign.NewDirectory(), stores: map[string]domain.Store{},
-		holders: map[uuid.UUID]map[string]bool{}, moved: make(chan struct{}), room: make(chan struct{}, 1)}
+		seqs: map[string]uint64{}, holders: map[uuid.UUID]map[string]bool{}, moved: make(chan struct{}), room: make(chan struct{}, 1)}
 }
 
 // roomIn is how many reservations a store can take now.
@@ -114,6 +118,9 @@ func (d *directory) apply(m eventstore.Message) {
 			}
 		}
 		d.index.Put(assign.Store{ID: s.ID, Location: s.Location, Capacity: s.Capacity, Load: s.Load(), Paused: s.Paused})
+		d.seqs[m.ID] = m.Seq
+	} else {
+		d.seqs[m.ID] = 0
 	}
 	d.applied = m.Seq
 	close(d.moved)
@@ -157,6 +164,16 @@ func (d *directory) holding(id uuid.UUID) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// store returns a store as the directory has it and the sequence of the
+// message it is as of, for a write that expects no change since; ok is
+// false when the directory cannot vouch for it.
+func (d *directory) store(id string) (s domain.Store, seq uint64, ok bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	s, seq = d.stores[id], d.seqs[id]
+	return s, seq, seq > 0 && s.Exists()
 }
 
 // location of a store the directory knows.
