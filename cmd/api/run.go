@@ -19,6 +19,14 @@ import (
 	"github.com/tshop/tshop/shop"
 )
 
+// breakerCooldown is how long the api answers 503 at once, without trying
+// NATS, after the breaker opens, before one request probes again. Short,
+// because what usually opens it on a cluster is a stream leader lost: the
+// new one is elected 4 to 9 seconds later (nats-server's fixed raft
+// election timeout) and every moment the breaker stays open after that
+// adds to the outage. A probe every half second costs NATS nothing.
+const breakerCooldown = 500 * time.Millisecond
+
 // Config is everything the api is started with.
 type Config struct {
 	NATS     cli.NATS
@@ -120,7 +128,7 @@ func (m *Main) Run(ctx context.Context) error {
 	met := newAPIMetrics(es, func() breaker.State { return brk.State() })
 	svc := shop.New(es, &shop.Config{Logger: m.log, Hooks: m.Hooks, DisableGroupCommit: !m.cfg.GroupCommit,
 		Observe: shop.Observers{Committed: func(n int) { met.batch.Observe(float64(n)) }}})
-	brk = breaker.New(&breaker.Config{OnChange: func(from, to breaker.State) {
+	brk = breaker.New(&breaker.Config{Cooldown: breakerCooldown, OnChange: func(from, to breaker.State) {
 		m.log.Warn("circuit breaker changed", "from", from.String(), "to", to.String())
 	}})
 	if m.cfg.Demo {
