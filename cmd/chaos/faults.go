@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -21,6 +22,7 @@ type events struct {
 	start     time.Time
 	w         io.Writer
 	kills     map[string]int
+	stops     map[string]int
 	restarts  map[string]int
 	selfExits map[string]int
 	crashes   []violation
@@ -28,9 +30,14 @@ type events struct {
 	parked    map[string]int
 }
 
-// natsKill is one kill of a NATS server and what writes did after it.
+// natsKill is one kill or planned stop of a NATS server and what writes
+// did after it.
 type natsKill struct {
-	server   string
+	server string
+	// planned is set for a stop with SIGTERM, which hands the server's
+	// leaderships to others at once; a kill -9 leaves the others to elect
+	// new leaders after their election timeout.
+	planned  bool
 	leaderOf string // the stream it was chosen for leading, if any
 	// leads lists what it led when killed: streams, and "meta" for the
 	// cluster's metadata.
@@ -45,7 +52,7 @@ type natsKill struct {
 }
 
 func newEvents(w io.Writer) *events {
-	return &events{start: time.Now(), w: w, kills: map[string]int{}, restarts: map[string]int{}, selfExits: map[string]int{}}
+	return &events{start: time.Now(), w: w, kills: map[string]int{}, stops: map[string]int{}, restarts: map[string]int{}, selfExits: map[string]int{}}
 }
 
 func (e *events) note(format string, args ...any) {
@@ -59,6 +66,13 @@ func (e *events) kill(name string) {
 	e.kills[name]++
 	e.mu.Unlock()
 	e.note("kill -9 %s", name)
+}
+
+func (e *events) stop(name string) {
+	e.mu.Lock()
+	e.stops[name]++
+	e.mu.Unlock()
+	e.note("stop (SIGTERM) %s", name)
 }
 
 func (e *events) restart(name string) {
@@ -151,7 +165,7 @@ func (in *injector) natsReady() bool {
 	return true
 }
 
-// killNATS kills a NATS server: on a cluster most often the leader of the
+// killNATS kills (or, now and then on a cluster, stops) a NATS server: on a cluster most often the leader of the
 // stream every reservation writes first, TSHOP_PRODUCTS, or of
 // TSHOP_RESERVATIONS. It waits until a reservation sent after the kill has
 // its 201 (or 20 seconds), so that no other fault blurs the measure, and
@@ -198,7 +212,14 @@ func (in *injector) killNATS(ctx context.Context) {
 	if len(k.leads) > 0 {
 		in.ev.note("%s leads %v", victim.Name(), k.leads)
 	}
-	in.sups[victim.Name()].kill(down)
+	// On a cluster, one fault in three is a planned restart (a rolling
+	// upgrade, a node drained): a clean stop.
+	k.planned = len(in.s.nats.Servers) > 1 && in.rng.IntN(3) == 0
+	if k.planned {
+		in.sups[victim.Name()].stop(down, 20*time.Second)
+	} else {
+		in.sups[victim.Name()].kill(down)
+	}
 	in.natsKills++
 	in.ev.mu.Lock()
 	in.ev.nats = append(in.ev.nats, k)
@@ -309,4 +330,21 @@ func (in *injector) measure() {
 			k.firstWrite = t.Sub(k.at)
 		}
 	}
+}
+
+// writable is how long after the kill every stream a reservation writes
+// (products, then reservations) had a leader again; ok is false when the
+// killed server led neither or a new leader was not seen.
+func (k *natsKill) writable() (at time.Duration, ok bool) {
+	for _, kind := range []eventstore.Kind{eventstore.Products, eventstore.Reservations} {
+		if !slices.Contains(k.leads, kind.Stream()) {
+			continue
+		}
+		d, seen := k.elected[kind.Stream()]
+		if !seen {
+			return 0, false
+		}
+		at, ok = max(at, d), true
+	}
+	return at, ok
 }

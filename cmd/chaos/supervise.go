@@ -77,6 +77,24 @@ func (s *supervisor) kill(down time.Duration) {
 	s.out.kill(s.p.Name())
 }
 
+// stop ends the process with SIGTERM, as a planned restart would (it
+// exits cleanly, handing off what it leads), and starts it again after
+// down. A process that does not exit within grace is killed, and that is
+// reported.
+func (s *supervisor) stop(down, grace time.Duration) {
+	s.mu.Lock()
+	if s.stopping || !s.p.Running() {
+		s.mu.Unlock()
+		return
+	}
+	s.killed, s.downUntil = true, time.Now().Add(down)
+	s.mu.Unlock()
+	s.out.stop(s.p.Name())
+	if err := s.p.Stop(grace); err != nil {
+		s.out.note("%s: %v", s.p.Name(), err)
+	}
+}
+
 // halt stops supervising: the process is left as it is, to be stopped.
 func (s *supervisor) halt() {
 	s.mu.Lock()
