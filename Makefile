@@ -73,6 +73,7 @@ fuzz:
 	$(FUZZ) '^FuzzQuery$$'          ./projections
 	$(FUZZ) '^FuzzChoose$$'         ./assign
 	$(FUZZ) '^FuzzDecode$$'         ./cmd/api
+	$(FUZZ) '^FuzzCheckKeys$$'      ./cmd/api
 	$(FUZZ) '^FuzzPosition$$'       ./cmd/api
 	$(FUZZ) '^FuzzAuthenticate$$'   ./cmd/api
 	$(FUZZ) '^FuzzAPI$$'            ./cmd/api

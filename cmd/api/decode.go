@@ -9,6 +9,7 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -55,7 +56,7 @@ func decode(r *http.Request, v any) error {
 		// not be the one sent.
 		return fmt.Errorf("%w: the body escapes half of a UTF-16 surrogate pair", domain.ErrInvalid)
 	}
-	if err := checkKeys(body, fieldNames(reflect.TypeOf(v))); err != nil {
+	if err := checkKeys(body, fieldsOf(reflect.TypeOf(v))); err != nil {
 		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -105,13 +106,17 @@ func jsonKind(goKind string) string {
 // maxDepth bounds how deeply a body may nest.
 const maxDepth = 16
 
-// fieldNames are the JSON names of every field of t and of the structs it
-// holds, exactly as spelled.
-func fieldNames(t reflect.Type) map[string]bool {
-	if names, ok := fieldNameCache.Load(t); ok {
-		return names.(map[string]bool)
+// fieldSet is what checkKeys knows of a body's target type: the JSON name
+// of every field of it and of the structs it holds, exactly as spelled,
+// by the name folded as foldKey folds it.
+type fieldSet map[string]string
+
+// fieldsOf returns t's fieldSet, worked out once per type.
+func fieldsOf(t reflect.Type) fieldSet {
+	if fs, ok := fieldSetCache.Load(t); ok {
+		return fs.(fieldSet)
 	}
-	names := map[string]bool{}
+	fs := fieldSet{}
 	var walk func(reflect.Type)
 	walk = func(t reflect.Type) {
 		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
@@ -128,85 +133,216 @@ func fieldNames(t reflect.Type) map[string]bool {
 			if name == "" {
 				name = f.Name
 			}
-			names[name] = true
+			fs[foldKey(name)] = name
 			walk(f.Type)
 		}
 	}
 	walk(t)
-	fieldNameCache.Store(t, names)
-	return names
+	fieldSetCache.Store(t, fs)
+	return fs
 }
 
-var fieldNameCache sync.Map // reflect.Type → map[string]bool
+var fieldSetCache sync.Map // reflect.Type → fieldSet
 
 // checkKeys refuses a body in which an object names a key twice
 // (encoding/json would silently keep the last), that nests too deeply, or
 // that spells a field's name in another case. encoding/json matches keys
 // to fields under Unicode case folding ("ſtock" or "STOCK" fill stock), so
 // keys that fold alike count as the same key, and a key that folds like
-// one of names but is not spelled as it is refused. Keys that are no
-// field's at all are left to the decoder, which refuses them.
-func checkKeys(body []byte, names map[string]bool) error {
-	folded := map[string]string{}
-	for n := range names {
-		folded[foldKey(n)] = n
+// one of fields but is not spelled as it is refused. Keys that are no
+// field's at all are left to the decoder, which refuses them, as it
+// reports malformed JSON: checkKeys stops at the first syntax error it
+// meets and finds nothing wrong.
+//
+// It walks the body once, by hand: every request body goes through it,
+// and walking it token by token with encoding/json cost as much as
+// decoding it.
+func checkKeys(body []byte, fields fieldSet) error {
+	k := keyChecker{b: body, fields: fields}
+	err := k.value(0)
+	if errors.Is(err, errSyntax) {
+		return nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	type frame struct {
-		keys   map[string]bool
-		object bool
-		key    bool // the next token of an object is a key
+	return err
+}
+
+// errSyntax stops keyChecker at malformed JSON, which the decoder reports.
+var errSyntax = errors.New("malformed JSON")
+
+type keyChecker struct {
+	b      []byte
+	i      int
+	fields fieldSet
+}
+
+func (k *keyChecker) space() {
+	for k.i < len(k.b) {
+		switch k.b[k.i] {
+		case ' ', '\t', '\n', '\r':
+			k.i++
+		default:
+			return
+		}
 	}
-	var stack []frame
-	for {
-		tok, err := dec.Token()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			// Decode reports the syntax error itself.
-			return nil
-		}
-		if n := len(stack); n > 0 && stack[n-1].object {
-			top := &stack[n-1]
-			if top.key {
-				if key, ok := tok.(string); ok {
-					k := foldKey(key)
-					if top.keys[k] {
-						return fmt.Errorf("%w: key %q appears twice", domain.ErrInvalid, k)
-					}
-					if want, ok := folded[k]; ok && want != key {
-						return fmt.Errorf("%w: key %q must be spelled %q", domain.ErrInvalid, key, want)
-					}
-					top.keys[k] = true
-					top.key = false
-					continue
-				}
-			} else {
-				top.key = true
-			}
-		}
-		switch tok {
-		case json.Delim('{'):
-			stack = append(stack, frame{keys: map[string]bool{}, object: true, key: true})
-		case json.Delim('['):
-			stack = append(stack, frame{})
-		case json.Delim('}'), json.Delim(']'):
-			stack = stack[:len(stack)-1]
-			if n := len(stack); n > 0 && stack[n-1].object {
-				stack[n-1].key = true
-			}
-		}
-		if len(stack) > maxDepth {
+}
+
+// value walks the value at k.i, which is nested depth levels deep.
+func (k *keyChecker) value(depth int) error {
+	k.space()
+	if k.i >= len(k.b) {
+		return errSyntax
+	}
+	switch k.b[k.i] {
+	case '{':
+		if depth+1 > maxDepth {
 			return fmt.Errorf("%w: the body nests deeper than %d levels", domain.ErrInvalid, maxDepth)
+		}
+		return k.object(depth + 1)
+	case '[':
+		if depth+1 > maxDepth {
+			return fmt.Errorf("%w: the body nests deeper than %d levels", domain.ErrInvalid, maxDepth)
+		}
+		return k.array(depth + 1)
+	case '"':
+		_, _, err := k.str()
+		return err
+	}
+	// A number or a literal: up to the next delimiter.
+	start := k.i
+	for k.i < len(k.b) {
+		switch k.b[k.i] {
+		case ',', ']', '}', ' ', '\t', '\n', '\r':
+			if k.i == start {
+				return errSyntax
+			}
+			return nil
+		case '{', '[', '"', ':':
+			return errSyntax
+		}
+		k.i++
+	}
+	return nil
+}
+
+// str reads the string at k.i: its raw bytes between the quotes, and
+// whether they hold an escape.
+func (k *keyChecker) str() (raw []byte, escaped bool, err error) {
+	k.i++ // the opening quote
+	start := k.i
+	for k.i < len(k.b) {
+		switch c := k.b[k.i]; {
+		case c == '"':
+			k.i++
+			return k.b[start : k.i-1], escaped, nil
+		case c == '\\':
+			escaped = true
+			k.i += 2
+		case c < 0x20:
+			return nil, false, errSyntax
+		default:
+			k.i++
+		}
+	}
+	return nil, false, errSyntax
+}
+
+func (k *keyChecker) array(depth int) error {
+	k.i++ // [
+	k.space()
+	if k.i < len(k.b) && k.b[k.i] == ']' {
+		k.i++
+		return nil
+	}
+	for {
+		if err := k.value(depth); err != nil {
+			return err
+		}
+		k.space()
+		if k.i >= len(k.b) {
+			return errSyntax
+		}
+		switch k.b[k.i] {
+		case ',':
+			k.i++
+		case ']':
+			k.i++
+			return nil
+		default:
+			return errSyntax
+		}
+	}
+}
+
+func (k *keyChecker) object(depth int) error {
+	k.i++ // {
+	k.space()
+	if k.i < len(k.b) && k.b[k.i] == '}' {
+		k.i++
+		return nil
+	}
+	var seen []string // an object of a request holds a handful of keys
+	for {
+		k.space()
+		if k.i >= len(k.b) || k.b[k.i] != '"' {
+			return errSyntax
+		}
+		raw, escaped, err := k.str()
+		if err != nil {
+			return err
+		}
+		key := string(raw)
+		if escaped {
+			if json.Unmarshal(k.b[k.i-len(raw)-2:k.i], &key) != nil {
+				return errSyntax
+			}
+		}
+		folded := foldKey(key)
+		if slices.Contains(seen, folded) {
+			return fmt.Errorf("%w: key %q appears twice", domain.ErrInvalid, folded)
+		}
+		if want, ok := k.fields[folded]; ok && want != key {
+			return fmt.Errorf("%w: key %q must be spelled %q", domain.ErrInvalid, key, want)
+		}
+		seen = append(seen, folded)
+		k.space()
+		if k.i >= len(k.b) || k.b[k.i] != ':' {
+			return errSyntax
+		}
+		k.i++
+		if err := k.value(depth); err != nil {
+			return err
+		}
+		k.space()
+		if k.i >= len(k.b) {
+			return errSyntax
+		}
+		switch k.b[k.i] {
+		case ',':
+			k.i++
+		case '}':
+			k.i++
+			return nil
+		default:
+			return errSyntax
 		}
 	}
 }
 
 // foldKey maps every rune of k to the smallest rune of its case-folding
 // orbit, so two keys fold to the same string exactly when encoding/json
-// would take them for the same field name.
+// would take them for the same field name. For ASCII that is the upper
+// case (the orbits of k and s also hold U+212A and U+017F, both larger).
 func foldKey(k string) string {
+	ascii := true
+	for i := 0; i < len(k); i++ {
+		if k[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return strings.ToUpper(k)
+	}
 	var b strings.Builder
 	for _, r := range k {
 		m := r
