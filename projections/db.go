@@ -241,7 +241,7 @@ func (d *DB) Apply(k eventstore.Kind, msgs []eventstore.Message) error {
 		// leaving every page half empty.
 		tx.Bucket(bucketReservations).FillPercent = 0.9
 		tx.Bucket(bucketHistory).FillPercent = 0.9
-		kv := boltKV{tx}
+		b := newBatch(boltKV{tx})
 		c := tx.Bucket(bucketCheckpoints)
 		checkpoint := uint64(0)
 		if v := c.Get([]byte(k.Stream())); len(v) == 8 {
@@ -266,11 +266,14 @@ func (d *DB) Apply(k eventstore.Kind, msgs []eventstore.Message) error {
 				continue
 			}
 			for i, e := range m.Events {
-				if err := Apply(kv, Event{Seq: m.Seq, Index: i, Event: e}); err != nil {
+				if err := b.apply(Event{Seq: m.Seq, Index: i, Event: e}); err != nil {
 					return fmt.Errorf("apply %s at %d: %w", k.Subject(m.ID), m.Seq, err)
 				}
 			}
 			last = m.Seq
+		}
+		if err := b.flush(); err != nil {
+			return err
 		}
 		return c.Put([]byte(k.Stream()), binary.BigEndian.AppendUint64(nil, last))
 	})

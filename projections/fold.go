@@ -76,46 +76,99 @@ func checkFoldable(e domain.Event) error {
 
 // Apply folds one event into every view it changes.
 func Apply(kv KV, e Event) error {
+	b := newBatch(kv)
+	if err := b.apply(e); err != nil {
+		return err
+	}
+	return b.flush()
+}
+
+// batch folds events into views, keeping every aggregate view it changed
+// decoded until flush writes each once: a batch of events on one hot
+// product or store then decodes and encodes its view once, not once per
+// event.
+type batch struct {
+	kv    KV
+	views map[viewKey]*pending
+	order []viewKey // the order views were first changed, for flush
+}
+
+type viewKey struct {
+	bucket string
+	id     string
+}
+
+// pending is an aggregate view changed in this batch, not written yet.
+type pending struct {
+	view   any
+	encode func(any) ([]byte, error)
+}
+
+func newBatch(kv KV) *batch {
+	return &batch{kv: kv, views: map[viewKey]*pending{}}
+}
+
+func (b *batch) apply(e Event) error {
 	if err := checkFoldable(e.Event); err != nil {
 		return err
 	}
 	switch ev := e.Event.(type) {
 	case domain.ProductCreated, domain.ProductRestocked, domain.StockReserved, domain.StockReleased:
-		return fold[domain.Product](kv, bucketProducts, ev.AggregateID(), ev)
+		return fold[domain.Product](b, bucketProducts, ev.AggregateID(), ev)
 	case domain.StoreRegistered, domain.StorePaused, domain.StoreResumed, domain.StoreSlotTaken, domain.StoreSlotReleased:
-		return fold[domain.Store](kv, bucketStores, ev.AggregateID(), ev)
+		return fold[domain.Store](b, bucketStores, ev.AggregateID(), ev)
 	case domain.ReservationPlaced, domain.ReservationAccepted, domain.ReservationRejected, domain.CancelRequested,
 		domain.StockRestored, domain.StoreReleased, domain.ReservationFulfilled:
 		id := ev.AggregateID()
-		if err := fold[domain.Reservation](kv, bucketReservations, id, ev); err != nil {
+		if err := fold[domain.Reservation](b, bucketReservations, id, ev); err != nil {
 			return err
 		}
 		// Queries name customers by valid ids only: one that is not
 		// (it may even hold the key's 0 separator) is not indexed.
 		if placed, ok := ev.(domain.ReservationPlaced); ok && domain.ValidateID("customerId", placed.CustomerID) == nil {
-			if err := kv.Put(bucketCustomers, customerKey(placed.CustomerID, placed.At, id), nil); err != nil {
+			if err := b.kv.Put(bucketCustomers, customerKey(placed.CustomerID, placed.At, id), nil); err != nil {
 				return err
 			}
 		}
-		return addHistory(kv, id, e)
+		return addHistory(b.kv, id, e)
 	}
 	return fmt.Errorf("projections: no view for event %s", e.Event.EventType())
 }
 
-// fold applies e to the view of one aggregate, stored as the aggregate's
+// flush writes every view the batch changed.
+func (b *batch) flush() error {
+	for _, k := range b.order {
+		p := b.views[k]
+		raw, err := p.encode(p.view)
+		if err != nil {
+			return err
+		}
+		if err := b.kv.Put([]byte(k.bucket), []byte(k.id), raw); err != nil {
+			return err
+		}
+	}
+	clear(b.views)
+	b.order = b.order[:0]
+	return nil
+}
+
+// fold applies e to the view of one aggregate, kept as the aggregate's
 // state: the same Evolve the command side uses.
-func fold[T interface{ Evolve(domain.Event) T }](kv KV, bucket []byte, id string, e domain.Event) error {
+func fold[T interface{ Evolve(domain.Event) T }](b *batch, bucket []byte, id string, e domain.Event) error {
+	k := viewKey{string(bucket), id}
+	if p, ok := b.views[k]; ok {
+		p.view = p.view.(T).Evolve(e)
+		return nil
+	}
 	var v T
-	if raw := kv.Get(bucket, []byte(id)); raw != nil {
+	if raw := b.kv.Get(bucket, []byte(id)); raw != nil {
 		if err := json.Unmarshal(raw, &v); err != nil {
 			return fmt.Errorf("view %s/%s: %w", bucket, id, err)
 		}
 	}
-	raw, err := json.Marshal(v.Evolve(e))
-	if err != nil {
-		return err
-	}
-	return kv.Put(bucket, []byte(id), raw)
+	b.views[k] = &pending{view: v.Evolve(e), encode: func(v any) ([]byte, error) { return json.Marshal(v.(T)) }}
+	b.order = append(b.order, k)
+	return nil
 }
 
 func addHistory(kv KV, id string, e Event) error {
