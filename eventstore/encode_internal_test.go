@@ -56,3 +56,30 @@ func TestEncodeBodyAsMarshal(t *testing.T) {
 		t.Errorf("decode: %v, %d events", err, len(m.Events))
 	}
 }
+
+// Decoding a reservation message the way every reader does, against the
+// general decoder it bypasses.
+func BenchmarkDecodeBody(b *testing.B) {
+	data := goldenBodies(b)[8] // a reservation placed, with its state
+	b.Run("split", func(b *testing.B) {
+		for b.Loop() {
+			m := Message{Kind: Reservations}
+			if err := decodeBody(&m, data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("general", func(b *testing.B) {
+		for b.Loop() {
+			var body body
+			if err := json.Unmarshal(data, &body); err != nil {
+				b.Fatal(err)
+			}
+			for _, raw := range body.Events {
+				if _, err := domain.UnmarshalEvent(raw); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
+}

@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -132,6 +133,41 @@ func FuzzCheckToken(f *testing.F) {
 				if tok == "" || tok == "*" || tok == ">" || strings.ContainsAny(tok, " \t\r\n") {
 					t.Fatalf("Subject(%q) = %q holds a wildcard or whitespace", id, subject)
 				}
+			}
+		}
+	})
+}
+
+// FuzzSplitBody holds the hand-split fast path of decodeBody to the
+// general decoder: whatever it splits, with every piece valid JSON, the
+// general decoder reads the same way, piece for piece.
+func FuzzSplitBody(f *testing.F) {
+	for _, b := range goldenBodies(f) {
+		f.Add(b)
+	}
+	f.Add([]byte(`{"events":[{"a":"}"},{"b":["]"]}],"state":{"x":"],\"state\":"}}`))
+	f.Add([]byte(`{"events":[{}],"state":{},"events":[]}`))
+	f.Add([]byte(`{"events":[{"a":"\\"}],"state":1}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		events, state, ok := splitBody(data)
+		if !ok {
+			return
+		}
+		for _, e := range events {
+			if !json.Valid(e) {
+				return // UnmarshalEvent refuses it, and so the message
+			}
+		}
+		var b body
+		if err := json.Unmarshal(data, &b); err != nil {
+			t.Fatalf("split %s, which does not decode: %v", data, err)
+		}
+		if len(b.Events) != len(events) || !bytes.Equal(b.State, state) {
+			t.Fatalf("split %s into %d events and state %s; the decoder reads %d and %s", data, len(events), state, len(b.Events), b.State)
+		}
+		for i := range events {
+			if !bytes.Equal(events[i], b.Events[i]) {
+				t.Fatalf("event %d of %s split as %s, decoded as %s", i, data, events[i], b.Events[i])
 			}
 		}
 	})
