@@ -68,6 +68,7 @@ fuzz:
 	$(FUZZ) '^FuzzDecodeEvent$$'    ./domain
 	$(FUZZ) '^FuzzUnmarshalEvent$$' ./domain
 	$(FUZZ) '^FuzzDecodeBody$$'     ./eventstore
+	$(FUZZ) '^FuzzSplitBody$$'      ./eventstore
 	$(FUZZ) '^FuzzCheckToken$$'     ./eventstore
 	$(FUZZ) '^FuzzApply$$'          ./projections
 	$(FUZZ) '^FuzzQuery$$'          ./projections

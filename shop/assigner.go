@@ -185,7 +185,29 @@ func (a *Assigner) settle(ctx context.Context, d eventstore.Delivery) error {
 	if err != nil {
 		return err
 	}
+	// An acceptance delivered once, with no store but its own holding
+	// the reservation, asks for nothing: skip reading it back. Whatever
+	// happened to the reservation since came as a message of its own,
+	// read from the leader when it is handled.
+	if d.Attempt == 1 && len(d.Events) == 1 {
+		if _, ok := d.Events[0].(domain.ReservationAccepted); ok {
+			var r domain.Reservation
+			if err := d.State(&r); err == nil && r.Status == domain.StatusAccepted && heldOnlyBy(a.dir.holding(id), r.StoreID) {
+				return nil
+			}
+		}
+	}
 	return a.converge(ctx, id, d.Attempt, false, d.Seq)
+}
+
+// heldOnlyBy reports whether no store but storeID is among holders.
+func heldOnlyBy(holders []string, storeID string) bool {
+	for _, h := range holders {
+		if h != storeID {
+			return false
+		}
+	}
+	return true
 }
 
 // concernsStores reports whether an event may change which store should
