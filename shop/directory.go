@@ -22,9 +22,11 @@ type directory struct {
 	mu     sync.Mutex
 	stores map[string]domain.Store
 	// seqs holds the stream sequence of each store's newest message, the
-	// one its entry in stores is as of; 0 when a message could not be
-	// read and the entry may be wrong.
-	seqs    map[string]uint64
+	// one its entry in stores is as of.
+	seqs map[string]uint64
+	// unread lists the stores one of whose messages could not be read:
+	// their entries in stores may be wrong from then on.
+	unread  map[string]bool
 	holders map[uuid.UUID]map[string]bool
 	applied uint64
 	moved   chan struct{} // closed and replaced whenever applied moves
@@ -37,7 +39,7 @@ type directory struct {
 
 func newDirectory(es *eventstore.Store) *directory {
 	return &directory{es: es, index: assign.NewDirectory(), stores: map[string]domain.Store{},
-		seqs: map[string]uint64{}, holders: map[uuid.UUID]map[string]bool{}, moved: make(chan struct{}), room: make(chan struct{}, 1)}
+		seqs: map[string]uint64{}, unread: map[string]bool{}, holders: map[uuid.UUID]map[string]bool{}, moved: make(chan struct{}), room: make(chan struct{}, 1)}
 }
 
 // roomIn is how many reservations a store can take now.
@@ -120,7 +122,7 @@ func (d *directory) apply(m eventstore.Message) {
 		d.index.Put(assign.Store{ID: s.ID, Location: s.Location, Capacity: s.Capacity, Load: s.Load(), Paused: s.Paused})
 		d.seqs[m.ID] = m.Seq
 	} else {
-		d.seqs[m.ID] = 0
+		d.unread[m.ID] = true
 	}
 	d.applied = m.Seq
 	close(d.moved)
@@ -173,7 +175,7 @@ func (d *directory) store(id string) (s domain.Store, seq uint64, ok bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	s, seq = d.stores[id], d.seqs[id]
-	return s, seq, seq > 0 && s.Exists()
+	return s, seq, seq > 0 && s.Exists() && !d.unread[id]
 }
 
 // location of a store the directory knows.
