@@ -33,6 +33,9 @@ func (b *bench) contention(ctx context.Context) error {
 		return err
 	}
 	for _, conns := range []int{64, 512} {
+		if err := b.settle(ctx, s); err != nil {
+			return err
+		}
 		r := b.peak(ctx, s.apiURL, conns, pickOne("hot-0000"))
 		v := rate(r, "201")
 		if conns == 64 {
@@ -44,7 +47,13 @@ func (b *bench) contention(ctx context.Context) error {
 			Target: "≥ 80% of the many-products figure", Met: met(v >= 0.8*b.manyPeak),
 			Notes: kinds(r) + "; " + lat(r)})
 	}
+	if err := b.settle(ctx, s); err != nil {
+		return err
+	}
 	if err := b.oversell(ctx, s); err != nil {
+		return err
+	}
+	if err := b.settle(ctx, s); err != nil {
 		return err
 	}
 	if err := b.soldOut(ctx, s); err != nil {
@@ -56,6 +65,9 @@ func (b *bench) contention(ctx context.Context) error {
 	}
 	defer plain.stop()
 	if _, err := createProducts(ctx, c, plain.apiURL, "hot", 1, 1_000_000_000); err != nil {
+		return err
+	}
+	if err := b.settle(ctx, plain); err != nil {
 		return err
 	}
 	r := b.peak(ctx, plain.apiURL, 64, pickOne("hot-0000"))

@@ -63,6 +63,9 @@ func (b *bench) latency(ctx context.Context) error {
 		{"many products", b.manyPeak / 2, pickAny(products)},
 		{"hot product", b.hotPeak / 2, pickOne("hot-0000")},
 	} {
+		if err := b.settle(ctx, s); err != nil {
+			return err
+		}
 		sm := &samples{client: newClient(64), base: s.apiURL}
 		cl := newClient(256)
 		var r load.Result

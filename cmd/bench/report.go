@@ -81,7 +81,8 @@ func (r *report) write(out string) error {
 	fmt.Fprintf(&b, "Written by `make bench` (`go run ./cmd/bench`); machine-readable in `docs/bench.json`.\n")
 	fmt.Fprintf(&b, "Every baseline was measured in the same run on the same machine; ratios carry over\n")
 	fmt.Fprintf(&b, "to other machines better than absolute figures. Load is generated on the same\n")
-	fmt.Fprintf(&b, "machine, over loopback, by the benchmark process.\n\n")
+	fmt.Fprintf(&b, "machine, over loopback, by the benchmark process. Why the missed targets are\n")
+	fmt.Fprintf(&b, "missed, from CPU profiles, is in `docs/performance.md`.\n\n")
 	fmt.Fprintf(&b, "- machine: %s\n- date: %s\n- mode: %s\n\n", r.Machine, r.Date, r.Mode)
 	scenario := ""
 	for _, res := range r.grouped() {

@@ -43,6 +43,9 @@ func (b *bench) throughputOn(ctx context.Context, s *system, withBaselines bool)
 		ceil := b.peak(ctx, url, 64, pickAny(products))
 		b.ceiling = rate(ceil, "201")
 	}
+	if err := b.settle(ctx, s); err != nil {
+		return 0, err
+	}
 	var many load.Result
 	b.profiled(ctx, s, "many-"+s.opts.durabilityLabel(), func() { many = b.peak(ctx, s.apiURL, 64, pickAny(products)) })
 	manyRate := rate(many, "201")
