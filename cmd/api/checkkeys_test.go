@@ -62,7 +62,8 @@ func checkKeysByTokens(body []byte, fields fieldSet) error {
 	}
 }
 
-
+// FuzzCheckKeys holds the one-pass key check to the token walk on every
+// well-formed body: the same refusal, word for word, or none.
 func FuzzCheckKeys(f *testing.F) {
 	for _, s := range []string{
 		`{"productId":"p1","location":{"lat":37.5,"lon":127}}`,

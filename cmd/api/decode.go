@@ -247,37 +247,51 @@ func (k *keyChecker) str() (raw []byte, escaped bool, err error) {
 }
 
 func (k *keyChecker) array(depth int) error {
-	k.i++ // [
-	k.space()
-	if k.i < len(k.b) && k.b[k.i] == ']' {
-		k.i++
+	if k.open(']') {
 		return nil
 	}
 	for {
 		if err := k.value(depth); err != nil {
 			return err
 		}
-		k.space()
-		if k.i >= len(k.b) {
-			return errSyntax
-		}
-		switch k.b[k.i] {
-		case ',':
-			k.i++
-		case ']':
-			k.i++
-			return nil
-		default:
-			return errSyntax
+		if done, err := k.after(']'); done || err != nil {
+			return err
 		}
 	}
 }
 
-func (k *keyChecker) object(depth int) error {
-	k.i++ // {
+// open steps over an array's or object's opening bracket and reports
+// whether closer follows at once: an empty one, stepped over too.
+func (k *keyChecker) open(closer byte) bool {
+	k.i++
 	k.space()
-	if k.i < len(k.b) && k.b[k.i] == '}' {
+	if k.i < len(k.b) && k.b[k.i] == closer {
 		k.i++
+		return true
+	}
+	return false
+}
+
+// after reads what follows a member of an array or object: a comma, with
+// more to come, or closer, and done.
+func (k *keyChecker) after(closer byte) (done bool, err error) {
+	k.space()
+	if k.i >= len(k.b) {
+		return false, errSyntax
+	}
+	switch k.b[k.i] {
+	case ',':
+		k.i++
+		return false, nil
+	case closer:
+		k.i++
+		return true, nil
+	}
+	return false, errSyntax
+}
+
+func (k *keyChecker) object(depth int) error {
+	if k.open('}') {
 		return nil
 	}
 	var seen []string // an object of a request holds a handful of keys
@@ -312,18 +326,8 @@ func (k *keyChecker) object(depth int) error {
 		if err := k.value(depth); err != nil {
 			return err
 		}
-		k.space()
-		if k.i >= len(k.b) {
-			return errSyntax
-		}
-		switch k.b[k.i] {
-		case ',':
-			k.i++
-		case '}':
-			k.i++
-			return nil
-		default:
-			return errSyntax
+		if done, err := k.after('}'); done || err != nil {
+			return err
 		}
 	}
 }

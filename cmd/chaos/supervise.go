@@ -66,13 +66,9 @@ func (s *supervisor) loop() {
 
 // kill kills the process with SIGKILL; it is started again after down.
 func (s *supervisor) kill(down time.Duration) {
-	s.mu.Lock()
-	if s.stopping || !s.p.Running() {
-		s.mu.Unlock()
+	if !s.takeDown(down) {
 		return
 	}
-	s.killed, s.downUntil = true, time.Now().Add(down)
-	s.mu.Unlock()
 	_ = s.p.Kill()
 	s.out.kill(s.p.Name())
 }
@@ -82,17 +78,26 @@ func (s *supervisor) kill(down time.Duration) {
 // down. A process that does not exit within grace is killed, and that is
 // reported.
 func (s *supervisor) stop(down, grace time.Duration) {
-	s.mu.Lock()
-	if s.stopping || !s.p.Running() {
-		s.mu.Unlock()
+	if !s.takeDown(down) {
 		return
 	}
-	s.killed, s.downUntil = true, time.Now().Add(down)
-	s.mu.Unlock()
 	s.out.stop(s.p.Name())
 	if err := s.p.Stop(grace); err != nil {
 		s.out.note("%s: %v", s.p.Name(), err)
 	}
+}
+
+// takeDown notes that the process is about to be ended on purpose, to be
+// started again after down; false when it is not running or supervision
+// is over.
+func (s *supervisor) takeDown(down time.Duration) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopping || !s.p.Running() {
+		return false
+	}
+	s.killed, s.downUntil = true, time.Now().Add(down)
+	return true
 }
 
 // halt stops supervising: the process is left as it is, to be stopped.
