@@ -139,29 +139,41 @@ func onlyPlacement(events []domain.Event) bool {
 // route converges the delivery's reservation, from the delivery itself
 // when it says all there is to know.
 func (a *Assigner) route(ctx context.Context, d eventstore.Delivery, id uuid.UUID) error {
-	var err error
-	// See this process's own store writes before deciding; on a
-	// redelivery, another process's too, which may have died mid-way.
-	if d.Attempt > 1 {
-		err = a.dir.sync(ctx)
-	} else {
-		err = a.dir.waitFor(ctx, a.lastWrite.Load())
-	}
-	if err != nil {
+	if err := a.seeWrites(ctx, d); err != nil {
 		return err
 	}
 	// A reservation's first message, delivered once, says all there is
 	// to know: it is PLACED, with no store. Anything later is read from
 	// the stream's leader, as the delivery may be stale.
-	if d.Attempt == 1 && len(d.Events) == 1 {
-		if _, ok := d.Events[0].(domain.ReservationPlaced); ok {
-			var r domain.Reservation
-			if err := d.State(&r); err == nil && r.Status == domain.StatusPlaced {
-				return a.assign(ctx, r, d.Seq, "", d.Attempt)
-			}
-		}
+	if r, ok := firstAndOnly(d, domain.ReservationPlaced{}, domain.StatusPlaced); ok {
+		return a.assign(ctx, r, d.Seq, "", d.Attempt)
 	}
 	return a.converge(ctx, id, d.Attempt, true, d.Seq)
+}
+
+// seeWrites waits until the directory has seen this process's own store
+// writes, before a decision on the delivery; on a redelivery, every
+// process's, as another one may have died mid-way.
+func (a *Assigner) seeWrites(ctx context.Context, d eventstore.Delivery) error {
+	if d.Attempt > 1 {
+		return a.dir.sync(ctx)
+	}
+	return a.dir.waitFor(ctx, a.lastWrite.Load())
+}
+
+// firstAndOnly returns the reservation a delivery states when it is the
+// delivery's first, holds only an event of the given kind, and leaves the
+// reservation in the given status: then the delivery itself says what
+// the message asks for, without reading the reservation back.
+func firstAndOnly(d eventstore.Delivery, kind domain.Event, status domain.Status) (domain.Reservation, bool) {
+	var r domain.Reservation
+	if d.Attempt != 1 || len(d.Events) != 1 || d.Events[0].EventType() != kind.EventType() {
+		return r, false
+	}
+	if err := d.State(&r); err != nil || r.Status != status {
+		return r, false
+	}
+	return r, true
 }
 
 // settle brings the stores' slots in line with a reservation accepted,
@@ -175,27 +187,15 @@ func (a *Assigner) settle(ctx context.Context, d eventstore.Delivery) error {
 	if err != nil {
 		return fmt.Errorf("reservation subject %q: %w", d.ID, err)
 	}
-	// As route does: this process's own store writes first; on a
-	// redelivery, every process's.
-	if d.Attempt > 1 {
-		err = a.dir.sync(ctx)
-	} else {
-		err = a.dir.waitFor(ctx, a.lastWrite.Load())
-	}
-	if err != nil {
+	if err := a.seeWrites(ctx, d); err != nil {
 		return err
 	}
 	// An acceptance delivered once, with no store but its own holding
 	// the reservation, asks for nothing: skip reading it back. Whatever
 	// happened to the reservation since came as a message of its own,
 	// read from the leader when it is handled.
-	if d.Attempt == 1 && len(d.Events) == 1 {
-		if _, ok := d.Events[0].(domain.ReservationAccepted); ok {
-			var r domain.Reservation
-			if err := d.State(&r); err == nil && r.Status == domain.StatusAccepted && heldOnlyBy(a.dir.holding(id), r.StoreID) {
-				return nil
-			}
-		}
+	if r, ok := firstAndOnly(d, domain.ReservationAccepted{}, domain.StatusAccepted); ok && heldOnlyBy(a.dir.holding(id), r.StoreID) {
+		return nil
 	}
 	return a.converge(ctx, id, d.Attempt, false, d.Seq)
 }
