@@ -113,7 +113,7 @@ func (a *Assigner) handle(ctx context.Context, d eventstore.Delivery) error {
 	// but wait again, without reading anything. (A cancel meanwhile comes
 	// as a message of its own.)
 	if d.Attempt > 1 && !a.dir.hasRoom() && onlyPlacement(d.Events) && len(a.dir.holding(id)) == 0 {
-		a.waiting.add(id)
+		a.waiting.add(id, placedAt(d))
 		return waitDelay(d.Attempt)
 	}
 	err = a.route(ctx, d, id)
@@ -121,6 +121,16 @@ func (a *Assigner) handle(ctx context.Context, d eventstore.Delivery) error {
 		a.waiting.remove(id)
 	}
 	return err
+}
+
+// placedAt is when a delivery's reservation was placed, as its state
+// says; the delivery's own time when that does not read.
+func placedAt(d eventstore.Delivery) time.Time {
+	var r domain.Reservation
+	if err := d.State(&r); err != nil || r.CreatedAt.IsZero() {
+		return d.Time
+	}
+	return r.CreatedAt
 }
 
 // onlyPlacement reports whether events only place or hand back a
@@ -301,7 +311,7 @@ func (a *Assigner) assign(ctx context.Context, r domain.Reservation, seq uint64,
 	for range 8 {
 		choice, ok := a.dir.index.Choose(r.Location, rejected)
 		if !ok {
-			a.waiting.add(r.ID)
+			a.waiting.add(r.ID, r.CreatedAt)
 			return waitDelay(attempt)
 		}
 		st, storeSeq, err := a.storeCommand(ctx, choice.StoreID, domain.TakeSlot{ReservationID: r.ID})
@@ -317,7 +327,7 @@ func (a *Assigner) assign(ctx context.Context, r domain.Reservation, seq uint64,
 		a.noteWrite(storeSeq)
 		return a.accept(ctx, r, seq, choice, attempt)
 	}
-	a.waiting.add(r.ID)
+	a.waiting.add(r.ID, r.CreatedAt)
 	return waitDelay(attempt)
 }
 

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/tshop/tshop/domain"
 	"github.com/tshop/tshop/eventstore"
 )
@@ -35,5 +37,49 @@ func TestDirectoryVouchesOnlyForWhatItRead(t *testing.T) {
 	}
 	if _, seq, ok := d.store("b"); !ok || seq != 2 {
 		t.Fatalf("store b at %d, %v; want vouched for at 2", seq, ok)
+	}
+}
+
+// The wait list hands out the reservation placed first, whatever the
+// order it was found waiting in; one whose attempt failed goes behind the
+// others; ids taken out are never handed out, however many come and go.
+func TestWaitListOrder(t *testing.T) {
+	at := time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
+	w := newWaitList()
+	ids := make([]uuid.UUID, 4)
+	for i := range ids {
+		ids[i] = uuid.New()
+	}
+	// Found waiting in the order 2, 0, 3, 1.
+	for _, i := range []int{2, 0, 3, 1} {
+		w.add(ids[i], at.Add(time.Duration(i)*time.Second))
+	}
+	w.add(ids[0], at.Add(time.Hour)) // already on it: keeps its place
+	oldest := func() uuid.UUID {
+		t.Helper()
+		id, ok := w.oldest()
+		if !ok {
+			t.Fatal("nothing waiting")
+		}
+		return id
+	}
+	if got := oldest(); got != ids[0] {
+		t.Fatalf("oldest = %v, want the first placed %v", got, ids[0])
+	}
+	w.requeue(ids[0])
+	if got := oldest(); got != ids[1] {
+		t.Fatalf("after a failed attempt of the first, oldest = %v, want %v", got, ids[1])
+	}
+	w.remove(ids[1])
+	if got := oldest(); got != ids[2] {
+		t.Fatalf("after taking out %v, oldest = %v, want %v", ids[1], got, ids[2])
+	}
+	for i := range 500 {
+		id := uuid.New()
+		w.add(id, at.Add(-time.Duration(i)*time.Second))
+		w.remove(id)
+	}
+	if got := oldest(); got != ids[2] || w.len() != 3 {
+		t.Fatalf("after 500 ids came and went, oldest = %v of %d, want %v of 3", got, w.len(), ids[2])
 	}
 }

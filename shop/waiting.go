@@ -1,6 +1,7 @@
 package shop
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"slices"
@@ -26,35 +27,57 @@ func waitDelay(attempt uint64) eventstore.RetryLater {
 	return eventstore.RetryLater(min(time.Second<<min(attempt-1, 5), maxWaitRetry))
 }
 
-// waitList is the reservations this assigner found no room for, oldest
-// first, so that they are tried again the moment a store gains room.
+// waitList is the reservations this assigner found no room for, in the
+// order they were placed, so that the one placed first is the first tried
+// the moment a store gains room. (The order they were found waiting in is
+// not that: placements are handled by many workers at once.)
 type waitList struct {
-	mu    sync.Mutex
-	order []uuid.UUID
+	mu sync.Mutex
+	// order is sorted by placement time, then id; it may still hold ids
+	// taken out since, and an id once more under an older time.
+	order []waiter
 	in    map[uuid.UUID]bool
+}
+
+type waiter struct {
+	placed time.Time
+	id     uuid.UUID
+}
+
+func (a waiter) compare(b waiter) int {
+	if c := a.placed.Compare(b.placed); c != 0 {
+		return c
+	}
+	return bytes.Compare(a.id[:], b.id[:])
 }
 
 func newWaitList() *waitList { return &waitList{in: map[uuid.UUID]bool{}} }
 
-func (w *waitList) add(id uuid.UUID) {
+// add puts a reservation placed at placed on the list, if it is not on
+// it yet.
+func (w *waitList) add(id uuid.UUID, placed time.Time) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.in[id] {
 		return
 	}
 	w.in[id] = true
-	w.order = append(w.order, id)
+	w.insert(waiter{placed: placed, id: id})
 	// Ids taken out stay in order until they reach its front; drop
 	// them before they outnumber the waiting ones.
 	if len(w.order) > 2*len(w.in)+64 {
-		w.order = slices.DeleteFunc(w.order, func(id uuid.UUID) bool { return !w.in[id] })
-		seen := make(map[uuid.UUID]bool, len(w.order))
-		w.order = slices.DeleteFunc(w.order, func(id uuid.UUID) bool {
-			dup := seen[id]
-			seen[id] = true
-			return dup
+		seen := make(map[uuid.UUID]bool, len(w.in))
+		w.order = slices.DeleteFunc(w.order, func(e waiter) bool {
+			drop := !w.in[e.id] || seen[e.id]
+			seen[e.id] = true
+			return drop
 		})
 	}
+}
+
+func (w *waitList) insert(e waiter) {
+	i, _ := slices.BinarySearchFunc(w.order, e, waiter.compare)
+	w.order = slices.Insert(w.order, i, e)
 }
 
 func (w *waitList) remove(id uuid.UUID) {
@@ -63,12 +86,12 @@ func (w *waitList) remove(id uuid.UUID) {
 	delete(w.in, id)
 }
 
-// oldest is the reservation that has waited longest.
+// oldest is the waiting reservation placed first.
 func (w *waitList) oldest() (uuid.UUID, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for len(w.order) > 0 {
-		id := w.order[0]
+		id := w.order[0].id
 		if w.in[id] {
 			return id, true
 		}
@@ -78,12 +101,14 @@ func (w *waitList) oldest() (uuid.UUID, bool) {
 }
 
 // requeue moves id from the front to the back, after an attempt that
-// neither placed it nor ran out of room (its store choice failed).
+// neither placed it nor ran out of room (its store choice failed), so
+// that it does not hold up the others.
 func (w *waitList) requeue(id uuid.UUID) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if len(w.order) > 0 && w.order[0] == id {
-		w.order = append(w.order[1:], id)
+	if len(w.order) > 0 && w.order[0].id == id {
+		w.order = w.order[1:]
+		w.insert(waiter{placed: time.Now(), id: id})
 	}
 }
 
