@@ -3,10 +3,13 @@ package eventstore
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/tshop/tshop/domain"
 )
@@ -82,4 +85,51 @@ func BenchmarkDecodeBody(b *testing.B) {
 			}
 		}
 	})
+}
+
+// A stream already as configured is not updated; one that differs in any
+// field a Tshop stream configuration sets is.
+func TestConfigures(t *testing.T) {
+	want := jetstream.StreamConfig{Name: "S", Description: "Tshop s", Subjects: []string{"s.*"}, Storage: jetstream.FileStorage,
+		Retention: jetstream.LimitsPolicy, Replicas: 3, Duplicates: 2 * time.Minute, MaxMsgsPerSubject: 1,
+		Discard: jetstream.DiscardOld, DenyDelete: true, DenyPurge: true, AllowDirect: true}
+	have := want
+	have.Subjects = []string{"s.*"}
+	have.MaxMsgs, have.MaxBytes, have.MaxAge = -1, -1, 0 // filled in by the server
+	if !configures(have, want) {
+		t.Fatal("a stream as configured would be updated")
+	}
+	for name, change := range map[string]func(*jetstream.StreamConfig){
+		"description":          func(c *jetstream.StreamConfig) { c.Description = "old" },
+		"subjects":             func(c *jetstream.StreamConfig) { c.Subjects = []string{"s.*", "t.*"} },
+		"storage":              func(c *jetstream.StreamConfig) { c.Storage = jetstream.MemoryStorage },
+		"retention":            func(c *jetstream.StreamConfig) { c.Retention = jetstream.WorkQueuePolicy },
+		"replicas":             func(c *jetstream.StreamConfig) { c.Replicas = 1 },
+		"duplicates":           func(c *jetstream.StreamConfig) { c.Duplicates = time.Minute },
+		"max msgs per subject": func(c *jetstream.StreamConfig) { c.MaxMsgsPerSubject = 5 },
+		"discard":              func(c *jetstream.StreamConfig) { c.Discard = jetstream.DiscardNew },
+		"deny delete":          func(c *jetstream.StreamConfig) { c.DenyDelete = false },
+		"deny purge":           func(c *jetstream.StreamConfig) { c.DenyPurge = false },
+		"allow direct":         func(c *jetstream.StreamConfig) { c.AllowDirect = false },
+	} {
+		h := have
+		h.Subjects = slices.Clone(have.Subjects)
+		change(&h)
+		if configures(h, want) {
+			t.Errorf("a stream whose %s differs would not be updated", name)
+		}
+	}
+	// Every field an event stream's configuration sets is one configures
+	// compares. (The table's and the parking's set none it does not.)
+	s := &Store{cfg: Config{Replicas: 3, Duplicates: time.Minute}}
+	for _, k := range Kinds() {
+		checked := map[string]bool{"Name": true, "Description": true, "Subjects": true, "Storage": true, "Retention": true,
+			"Replicas": true, "Duplicates": true, "MaxMsgsPerSubject": true, "Discard": true, "DenyDelete": true, "DenyPurge": true, "AllowDirect": true}
+		v := reflect.ValueOf(s.streamConfig(k))
+		for i := range v.NumField() {
+			if f := v.Type().Field(i); !v.Field(i).IsZero() && !checked[f.Name] {
+				t.Errorf("%s sets %s, which configures does not compare", k.Stream(), f.Name)
+			}
+		}
+	}
 }

@@ -137,12 +137,38 @@ func (s *Store) ensureStreamOnce(ctx context.Context, cfg jetstream.StreamConfig
 	if err != nil {
 		return nil, classify(err)
 	}
-	if have := st.CachedInfo().Config.Replicas; have != cfg.Replicas {
-		s.log.Warn("stream keeps its replica count", "stream", cfg.Name, "replicas", have, "configured", cfg.Replicas)
-		cfg.Replicas = have
+	have := st.CachedInfo().Config
+	if have.Replicas != cfg.Replicas {
+		s.log.Warn("stream keeps its replica count", "stream", cfg.Name, "replicas", have.Replicas, "configured", cfg.Replicas)
+		cfg.Replicas = have.Replicas
+	}
+	if configures(have, cfg) {
+		return st, nil
 	}
 	st, err = s.js.UpdateStream(ctx, cfg)
 	return st, classify(err)
+}
+
+// configures reports whether a stream configured as have already is
+// as want asks, in every field a Tshop stream configuration sets (a new
+// one must be added here; TestConfigures checks each). Duplicates and
+// MaxMsgsPerSubject left at zero are the server's to fill. An update that
+// would change nothing is not sent: it would only race, inside
+// nats-server 2.15.2, with consumers being created on the stream at that
+// moment (the race detector reports filestore.UpdateConfig against
+// ConsumerStore).
+func configures(have, want jetstream.StreamConfig) bool {
+	return have.Description == want.Description &&
+		slices.Equal(have.Subjects, want.Subjects) &&
+		have.Storage == want.Storage &&
+		have.Retention == want.Retention &&
+		have.Replicas == want.Replicas &&
+		(want.Duplicates == 0 || have.Duplicates == want.Duplicates) &&
+		(want.MaxMsgsPerSubject == 0 || have.MaxMsgsPerSubject == want.MaxMsgsPerSubject) &&
+		have.Discard == want.Discard &&
+		have.DenyDelete == want.DenyDelete &&
+		have.DenyPurge == want.DenyPurge &&
+		have.AllowDirect == want.AllowDirect
 }
 
 // waitStream returns kind's stream once it exists, asking every half second
