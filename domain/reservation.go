@@ -3,19 +3,29 @@ package domain
 import (
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
 )
 
 // Reservation is one customer's pre-order of one unit of a product.
+//
+// It is kept on two subjects, one per writer: the api's (placing,
+// rejecting, cancelling, restoring the unit, fulfilling) and the
+// assigner's, which alone says which store holds it (its Assignment). So
+// NATS permissions keep the api from making an assignment: a message on the
+// api's subject may state anything about a store, and Combine replaces it
+// with what the assigner's subject says. Status, StoreID, DistanceKm and
+// StoreReleased are derived from the two parts after every change.
 type Reservation struct {
 	ID         uuid.UUID `json:"id"`
 	ProductID  string    `json:"productId"`
 	CustomerID string    `json:"customerId"`
 	Location   Location  `json:"location"`
 	Status     Status    `json:"status"`
-	// StoreID is the store that holds the reservation, if any.
+	// StoreID is the store that holds the reservation (ACCEPTED, or
+	// CANCELLING until the store frees it) or handed it over (FULFILLED).
 	StoreID    string  `json:"storeId,omitempty"`
 	DistanceKm float64 `json:"distanceKm,omitempty"`
 	// RejectedBy lists the stores that turned the reservation down; it is
@@ -29,6 +39,36 @@ type Reservation struct {
 	StoreReleased bool      `json:"storeReleased,omitempty"`
 	CreatedAt     time.Time `json:"createdAt"`
 	UpdatedAt     time.Time `json:"updatedAt"`
+	// CancelRequested: the customer cancelled it.
+	CancelRequested bool `json:"cancelRequested,omitempty"`
+	// FulfilledBy is the store that handed the phone over.
+	FulfilledBy string `json:"fulfilledBy,omitempty"`
+	// Assignment is the assigner's part, from its own subject.
+	Assignment Assignment `json:"assignment,omitzero"`
+}
+
+// Assignment is the assigner's part of a reservation: the store it gave
+// the reservation to. Only the assigner writes it.
+type Assignment struct {
+	// StoreID is the store the reservation was last given to; empty before
+	// that, and once the store freed it after a cancel.
+	StoreID    string  `json:"storeId,omitempty"`
+	DistanceKm float64 `json:"distanceKm,omitempty"`
+	// Round is how many stores had turned the reservation down when it
+	// was given to StoreID: the assignment stands only until another does.
+	Round     int       `json:"round,omitempty"`
+	UpdatedAt time.Time `json:"updatedAt,omitzero"`
+}
+
+// Combine returns the reservation r, as its api subject last had it, with
+// the assigner's part a from the assigner's subject. Whatever r says about
+// a store is replaced: only a's subject says which store holds it.
+func Combine(r Reservation, a Assignment) Reservation {
+	r.Assignment = a
+	if a.UpdatedAt.After(r.UpdatedAt) {
+		r.UpdatedAt = a.UpdatedAt
+	}
+	return r.derive()
 }
 
 // Exists reports whether the reservation was placed.
@@ -101,7 +141,10 @@ type ReservationAccepted struct {
 	StoreID       string      `json:"storeId"`
 	DistanceKm    float64     `json:"distanceKm"`
 	Considered    []Candidate `json:"considered,omitempty"`
-	At            time.Time   `json:"at"`
+	// Round is how many stores had turned the reservation down when this
+	// one took it.
+	Round int       `json:"round,omitempty"`
+	At    time.Time `json:"at"`
 }
 
 // ReservationRejected: the holding store turned the reservation down.
@@ -137,7 +180,10 @@ type StoreReleased struct {
 type ReservationFulfilled struct {
 	ReservationID uuid.UUID    `json:"reservationId"`
 	Method        FulfilMethod `json:"method"`
-	At            time.Time    `json:"at"`
+	// StoreID is the store that handed it over; empty in events written
+	// before it was recorded, whose store is the one that held it then.
+	StoreID string    `json:"storeId,omitempty"`
+	At      time.Time `json:"at"`
 }
 
 func (ReservationPlaced) EventType() string    { return "ReservationPlaced" }
@@ -200,7 +246,8 @@ func (r Reservation) Decide(cmd any, now time.Time) ([]Event, error) {
 		if r.rejected(c.StoreID) {
 			return nil, fmt.Errorf("store %s rejected reservation %s: %w", c.StoreID, r.ID, ErrInvalidTransition)
 		}
-		return []Event{ReservationAccepted{ReservationID: r.ID, StoreID: c.StoreID, DistanceKm: c.DistanceKm, Considered: c.Considered, At: now}}, nil
+		return []Event{ReservationAccepted{ReservationID: r.ID, StoreID: c.StoreID, DistanceKm: c.DistanceKm,
+			Considered: c.Considered, Round: len(r.RejectedBy), At: now}}, nil
 	case Reject:
 		if err := c.Validate(); err != nil {
 			return nil, err
@@ -226,11 +273,11 @@ func (r Reservation) Decide(cmd any, now time.Time) ([]Event, error) {
 		}
 		return []Event{StockRestored{ReservationID: r.ID, At: now}}, nil
 	case RecordStoreReleased:
-		if r.StoreReleased || r.Status == StatusCancelled {
-			return nil, nil
-		}
-		if r.Status != StatusCancelling {
+		if r.Status != StatusCancelling && r.Status != StatusCancelled {
 			return nil, r.forbid("release the store of")
+		}
+		if r.StoreReleased {
+			return nil, nil
 		}
 		return []Event{StoreReleased{ReservationID: r.ID, StoreID: r.StoreID, At: now}}, nil
 	case Fulfil:
@@ -243,7 +290,7 @@ func (r Reservation) Decide(cmd any, now time.Time) ([]Event, error) {
 		if c.StoreID != "" && c.StoreID != r.StoreID {
 			return nil, fmt.Errorf("store %s does not hold reservation %s: %w", c.StoreID, r.ID, ErrInvalidTransition)
 		}
-		return []Event{ReservationFulfilled{ReservationID: r.ID, Method: c.Method, At: now}}, nil
+		return []Event{ReservationFulfilled{ReservationID: r.ID, Method: c.Method, StoreID: r.StoreID, At: now}}, nil
 	}
 	return nil, fmt.Errorf("%w: reservation does not take %T", ErrInvalid, cmd)
 }
@@ -304,43 +351,64 @@ func (r Reservation) rejected(storeID string) bool {
 }
 
 // Evolve returns r with e applied. Events of other aggregates leave r as is.
+// Each event changes only its own writer's part, so the result does not
+// depend on how the two subjects' messages interleave.
 func (r Reservation) Evolve(e Event) Reservation {
 	switch e := e.(type) {
 	case ReservationPlaced:
-		return Reservation{ID: e.ReservationID, ProductID: e.ProductID, CustomerID: e.CustomerID,
-			Location: e.Location, Status: StatusPlaced, CreatedAt: e.At, UpdatedAt: e.At}
+		r = Reservation{ID: e.ReservationID, ProductID: e.ProductID, CustomerID: e.CustomerID,
+			Location: e.Location, CreatedAt: e.At, Assignment: r.Assignment, UpdatedAt: r.UpdatedAt}
 	case ReservationAccepted:
-		r.Status, r.StoreID, r.DistanceKm = StatusAccepted, e.StoreID, e.DistanceKm
-		r.UpdatedAt = e.At
+		r.Assignment = Assignment{StoreID: e.StoreID, DistanceKm: e.DistanceKm, Round: e.Round, UpdatedAt: e.At}
 	case ReservationRejected:
-		r.Status, r.StoreID, r.DistanceKm = StatusPlaced, "", 0
-		r.RejectedBy = append(append([]string(nil), r.RejectedBy...), e.StoreID)
-		r.UpdatedAt = e.At
+		r.RejectedBy = append(slices.Clip(r.RejectedBy), e.StoreID)
 	case CancelRequested:
-		r.Status, r.CancelProductSeq = StatusCancelling, e.ProductSeq
-		r.StoreReleased = r.StoreID == ""
-		r.UpdatedAt = e.At
-		r = r.settle()
+		r.CancelRequested, r.CancelProductSeq = true, e.ProductSeq
 	case StockRestored:
 		r.StockRestored = true
-		r.UpdatedAt = e.At
-		r = r.settle()
 	case StoreReleased:
-		r.StoreReleased = true
-		r.UpdatedAt = e.At
-		r = r.settle()
+		r.Assignment.StoreID, r.Assignment.DistanceKm, r.Assignment.UpdatedAt = "", 0, e.At
 	case ReservationFulfilled:
-		r.Status = StatusFulfilled
-		r.UpdatedAt = e.At
+		r.FulfilledBy = e.StoreID
+		if r.FulfilledBy == "" {
+			r.FulfilledBy = r.StoreID
+		}
+	default:
+		return r
 	}
-	return r
+	if at := e.OccurredAt(); at.After(r.UpdatedAt) {
+		r.UpdatedAt = at
+	}
+	return r.derive()
 }
 
-// settle moves a cancelling reservation to CANCELLED once both effects of
-// the cancel are recorded; the store id is then cleared, as no store holds it.
-func (r Reservation) settle() Reservation {
-	if r.Status == StatusCancelling && r.StockRestored && r.StoreReleased {
-		r.Status, r.StoreID, r.DistanceKm = StatusCancelled, "", 0
+// derive sets the status and the store from the two parts. The assignment
+// holds the reservation while no store turned it down since it was made and
+// the store has not freed it; a cancelled reservation is CANCELLED once its
+// unit is back and no store holds it.
+func (r Reservation) derive() Reservation {
+	a := r.Assignment
+	holding := a.StoreID != "" && a.Round == len(r.RejectedBy)
+	r.StoreID, r.DistanceKm, r.StoreReleased = "", 0, false
+	switch {
+	case !r.Exists():
+		r.Status = ""
+	case r.FulfilledBy != "":
+		r.Status, r.StoreID = StatusFulfilled, r.FulfilledBy
+		if a.StoreID == r.FulfilledBy {
+			r.DistanceKm = a.DistanceKm
+		}
+	case r.CancelRequested:
+		r.Status, r.StoreReleased = StatusCancelling, !holding
+		if holding {
+			r.StoreID, r.DistanceKm = a.StoreID, a.DistanceKm
+		} else if r.StockRestored {
+			r.Status = StatusCancelled
+		}
+	case holding:
+		r.Status, r.StoreID, r.DistanceKm = StatusAccepted, a.StoreID, a.DistanceKm
+	default:
+		r.Status = StatusPlaced
 	}
 	return r
 }

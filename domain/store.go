@@ -13,6 +13,12 @@ import (
 const MaxCapacity = 10_000
 
 // Store is a shop (대리점) that takes reservations up to its capacity.
+//
+// Like a reservation it is kept on two subjects, one per writer: the api's
+// directory entry (registration, pause, resume) and the assigner's Slots,
+// the reservations it holds. A message on the api's subject says nothing
+// about slots that any reader takes: CombineStore sets Holding from the
+// assigner's subject only.
 type Store struct {
 	ID       string   `json:"id"`
 	Name     string   `json:"name"`
@@ -23,6 +29,28 @@ type Store struct {
 	// len(Holding) is the store's load and never exceeds Capacity.
 	Holding IDList `json:"holding,omitempty"`
 }
+
+// Slots is the assigner's part of a store: the open reservations it holds,
+// oldest first. Only the assigner writes it.
+type Slots struct {
+	Holding IDList `json:"holding,omitempty"`
+}
+
+// CombineStore returns the store entry with the slots the assigner's
+// subject says it holds.
+func CombineStore(entry Store, slots Slots) Store {
+	entry.Holding = slots.Holding
+	return entry
+}
+
+// Entry is the store without its slots: what the api's subject holds.
+func (s Store) Entry() Store {
+	s.Holding = nil
+	return s
+}
+
+// Slots is the store's slots: what the assigner's subject holds.
+func (s Store) Slots() Slots { return Slots{Holding: s.Holding} }
 
 // Exists reports whether the store was registered.
 func (s Store) Exists() bool { return s.ID != "" }
@@ -183,7 +211,7 @@ func (s Store) Decide(cmd any, now time.Time) ([]Event, error) {
 func (s Store) Evolve(e Event) Store {
 	switch e := e.(type) {
 	case StoreRegistered:
-		return Store{ID: e.StoreID, Name: e.Name, Location: e.Location, Capacity: e.Capacity}
+		return Store{ID: e.StoreID, Name: e.Name, Location: e.Location, Capacity: e.Capacity, Holding: s.Holding}
 	case StorePaused:
 		s.Paused = true
 	case StoreResumed:

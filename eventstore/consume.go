@@ -32,7 +32,11 @@ type ConsumerConfig struct {
 	// Durable is the consumer's name. It must never change: a new name
 	// starts again from the first message.
 	Durable string
-	Kind    Kind
+	// Kind is the aggregate type whose stream the consumer reads: the
+	// messages of every part of it (see Kind.Parts), unless Parts says
+	// which.
+	Kind  Kind
+	Parts []Kind
 	// Workers is how many handlers run at once in this process. Default 8.
 	Workers int
 	// MaxAttempts parks a message (logged, never delivered again) once its
@@ -94,15 +98,31 @@ func (s *Store) Consume(ctx context.Context, cfg ConsumerConfig, h Handler) erro
 	if cfg.MaxAckPending <= 0 {
 		cfg.MaxAckPending = 256 * cfg.Workers
 	}
+	parts := cfg.Parts
+	if len(parts) == 0 {
+		parts = cfg.Kind.Home().Parts()
+	}
+	var filters []string
+	for _, p := range parts {
+		filters = append(filters, p.wildcard())
+	}
+	filter := ""
+	if len(filters) == 1 {
+		// One filter as the single one, not a list of one: the request
+		// then names it in its subject, as a consumer of one part always
+		// did, and permissions can match it.
+		filter, filters = filters[0], nil
+	}
 	cctx, cancel := context.WithTimeout(ctx, 5*s.cfg.Timeout)
-	cons, err := s.streams[cfg.Kind].CreateOrUpdateConsumer(cctx, jetstream.ConsumerConfig{
-		Durable:       cfg.Durable,
-		FilterSubject: cfg.Kind.wildcard(),
-		DeliverPolicy: jetstream.DeliverAllPolicy,
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       cfg.AckWait,
-		MaxDeliver:    -1,
-		MaxAckPending: cfg.MaxAckPending,
+	cons, err := s.streams[cfg.Kind.Home()].CreateOrUpdateConsumer(cctx, jetstream.ConsumerConfig{
+		Durable:        cfg.Durable,
+		FilterSubject:  filter,
+		FilterSubjects: filters,
+		DeliverPolicy:  jetstream.DeliverAllPolicy,
+		AckPolicy:      jetstream.AckExplicitPolicy,
+		AckWait:        cfg.AckWait,
+		MaxDeliver:     -1,
+		MaxAckPending:  cfg.MaxAckPending,
 	})
 	cancel()
 	if err != nil {
@@ -154,7 +174,8 @@ func (s *Store) handle(ctx context.Context, log *slog.Logger, cfg ConsumerConfig
 		_ = msg.Term()
 		return
 	}
-	d := Delivery{Message: Message{Kind: cfg.Kind, ID: cfg.Kind.idOf(msg.Subject()), Seq: meta.Sequence.Stream,
+	kind, id, _ := kindOf(cfg.Kind.Home(), msg.Subject())
+	d := Delivery{Message: Message{Kind: kind, ID: id, Seq: meta.Sequence.Stream,
 		Time: meta.Timestamp, MsgID: msg.Headers().Get(jetstream.MsgIDHeader)}, Attempt: meta.NumDelivered}
 	if cfg.Skip != nil && cfg.Skip(Peek{ID: d.ID, Seq: d.Seq, Types: eventTypes(msg.Headers())}) {
 		failures.forget(d.Seq)

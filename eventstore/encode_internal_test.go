@@ -54,8 +54,16 @@ func TestEncodeBodyAsMarshal(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Errorf("encodeBody:\n%s\njson.Marshal:\n%s", got, want)
 	}
+	// A reader takes from a product's subject product events only.
 	var m Message
-	if err := decodeBody(&m, got); err != nil || len(m.Events) != len(events) {
+	if err := decodeBody(&m, got); err == nil {
+		t.Errorf("decoded a product message holding a reservation's event: %d events", len(m.Events))
+	}
+	okBody, err := encodeBody(events[:2], state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := decodeBody(&m, okBody); err != nil || len(m.Events) != 2 {
 		t.Errorf("decode: %v, %d events", err, len(m.Events))
 	}
 }

@@ -23,7 +23,7 @@ type Position struct {
 // the reader decides; it is never silently skipped.
 func (s *Store) Follow(ctx context.Context, k Kind, from uint64, fn func(Message, Position) error) error {
 	cons, err := s.streams[k].OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-		FilterSubjects: []string{k.wildcard()},
+		FilterSubjects: k.Home().wildcards(),
 		DeliverPolicy:  jetstream.DeliverByStartSequencePolicy,
 		OptStartSeq:    max(from, 1),
 	})
@@ -49,7 +49,8 @@ func (s *Store) Follow(ctx context.Context, k Kind, from uint64, fn func(Message
 		if err != nil {
 			return fmt.Errorf("follow %s: %w", k.Stream(), err)
 		}
-		m := Message{Kind: k, ID: k.idOf(msg.Subject()), Seq: meta.Sequence.Stream, Time: meta.Timestamp,
+		kind, id, _ := kindOf(k.Home(), msg.Subject())
+		m := Message{Kind: kind, ID: id, Seq: meta.Sequence.Stream, Time: meta.Timestamp,
 			MsgID: msg.Headers().Get(jetstream.MsgIDHeader)}
 		m.Err = decodeBody(&m, msg.Data())
 		if err := fn(m, Position{Seq: m.Seq, Pending: meta.NumPending}); err != nil {

@@ -90,6 +90,11 @@ func decodeBody(m *Message, data []byte) error {
 		if err != nil {
 			return fmt.Errorf("decode %s %s at %d: %w", m.Kind, m.ID, m.Seq, err)
 		}
+		// A subject bounds where a writer may write, not what: an event
+		// on another part's subject is one its writer did not make.
+		if !m.Kind.Holds(e.EventType()) {
+			return fmt.Errorf("decode %s %s at %d: a %s message may not hold %s", m.Kind, m.ID, m.Seq, m.Kind, e.EventType())
+		}
 		m.Events[i] = e
 	}
 	m.state = state

@@ -81,7 +81,9 @@ func Open(ctx context.Context, nc *nats.Conn, cfg *Config) (*Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("stream %s: %w", k.Stream(), classify(err))
 		}
-		s.streams[k] = st
+		for _, p := range k.Parts() {
+			s.streams[p] = st
+		}
 	}
 	return s, nil
 }
@@ -178,11 +180,19 @@ func (s *Store) waitStream(ctx context.Context, k Kind) (jetstream.Stream, error
 		rctx, cancel := s.withTimeout(ctx)
 		st, err := s.js.Stream(rctx, k.Stream())
 		cancel()
-		if !errors.Is(err, jetstream.ErrStreamNotFound) {
-			return st, err
-		}
-		if !logged {
-			s.log.Info("waiting for the stream; the api creates it", "stream", k.Stream())
+		switch {
+		case err == nil:
+			return st, nil
+		case errors.Is(err, jetstream.ErrStreamNotFound):
+			if !logged {
+				s.log.Info("waiting for the stream; the api creates it", "stream", k.Stream())
+			}
+		case errors.Is(classify(err), ErrUnavailable) && ctx.Err() == nil:
+			// Unanswered, as a fresh cluster under load may leave it:
+			// ask again, as for a stream not there yet.
+			s.log.Warn("looking up the stream timed out; trying again", "stream", k.Stream(), "err", err)
+		default:
+			return nil, err
 		}
 		t := time.NewTimer(500 * time.Millisecond)
 		select {
@@ -198,8 +208,8 @@ func (s *Store) waitStream(ctx context.Context, k Kind) (jetstream.Stream, error
 func (s *Store) streamConfig(k Kind) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:        k.Stream(),
-		Description: "Tshop " + k.String() + " events, one subject per aggregate",
-		Subjects:    []string{k.wildcard()},
+		Description: "Tshop " + k.String() + " events, one subject per aggregate and writer",
+		Subjects:    k.wildcards(),
 		Storage:     jetstream.FileStorage,
 		Retention:   jetstream.LimitsPolicy,
 		Replicas:    s.cfg.Replicas,
@@ -271,15 +281,46 @@ func (s *Store) last(ctx context.Context, k Kind, id string, fromLeader bool) (M
 // expect and the events, which is the same for a retry of the same append and
 // differs for any other.
 func (s *Store) Append(ctx context.Context, k Kind, id string, expect uint64, msgID string, events []domain.Event, state any) (uint64, error) {
+	seq, _, err := s.appendChecking(ctx, k, id, k, expect, msgID, events, state)
+	return seq, err
+}
+
+// AppendAfter is Append for a part of an aggregate that must not change
+// once the aggregate moved on: it stores the message only if the last
+// message of the aggregate itself (kind k.Home(), same id) is still at
+// sequence expect. It does not check the part's own subject, so two
+// writers deciding on the same aggregate state may both be stored, unless
+// they append under the same msgID: then the second is acked as the
+// duplicate of the first, with its sequence, and duplicate is true. A
+// retry of an append whose ack was lost is also a duplicate; the caller
+// reads the part back to tell them apart.
+//
+// The check names one literal subject, which a replicated stream
+// serializes with writes to it as it does a check on the subject written.
+func (s *Store) AppendAfter(ctx context.Context, k Kind, id string, expect uint64, msgID string, events []domain.Event, state any) (seq uint64, duplicate bool, err error) {
+	if msgID == "" {
+		return 0, false, fmt.Errorf("append %s %s: %w: AppendAfter needs a message id", k, id, domain.ErrInvalid)
+	}
+	return s.appendChecking(ctx, k, id, k.Home(), expect, msgID, events, state)
+}
+
+// appendChecking appends to k's subject of id if check's subject of id is
+// at sequence expect.
+func (s *Store) appendChecking(ctx context.Context, k Kind, id string, check Kind, expect uint64, msgID string, events []domain.Event, state any) (uint64, bool, error) {
 	if err := checkToken(id); err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	if len(events) == 0 {
-		return 0, fmt.Errorf("append %s %s: no events", k, id)
+		return 0, false, fmt.Errorf("append %s %s: no events", k, id)
+	}
+	for _, e := range events {
+		if !k.Holds(e.EventType()) {
+			return 0, false, fmt.Errorf("append %s %s: %w: a %s message may not hold %s", k, id, domain.ErrInvalid, k, e.EventType())
+		}
 	}
 	data, err := encodeBody(events, state)
 	if err != nil {
-		return 0, fmt.Errorf("append %s %s: %w", k, id, err)
+		return 0, false, fmt.Errorf("append %s %s: %w", k, id, err)
 	}
 	if msgID == "" {
 		msgID = contentID(k.Subject(id), expect, data)
@@ -289,10 +330,14 @@ func (s *Store) Append(ctx context.Context, k Kind, id string, expect uint64, ms
 	msg.Header.Set(typesHeader, typesOf(events))
 	ctx, cancel := s.withTimeout(ctx)
 	defer cancel()
-	ack, err := s.publish(ctx, msg, k, expect, msgID)
+	expectation := jetstream.WithExpectLastSequencePerSubject(expect)
+	if check != k {
+		expectation = jetstream.WithExpectLastSequenceForSubject(expect, check.Subject(id))
+	}
+	ack, err := s.publish(ctx, msg, k, expectation, msgID)
 	if err == nil {
 		s.stats.Appends.Add(1)
-		return ack.Sequence, nil
+		return ack.Sequence, ack.Duplicate, nil
 	}
 	err = classify(err)
 	if errors.Is(err, ErrConflict) {
@@ -301,11 +346,11 @@ func (s *Store) Append(ctx context.Context, k Kind, id string, expect uint64, ms
 		// acked as a duplicate: look whether the last message is ours.
 		if last, lerr := s.Last(ctx, k, id); lerr == nil && last.MsgID == msgID {
 			s.stats.Appends.Add(1)
-			return last.Seq, nil
+			return last.Seq, true, nil
 		}
 		s.stats.Conflicts.Add(1)
 	}
-	return 0, fmt.Errorf("append %s %s: %w", k, id, err)
+	return 0, false, fmt.Errorf("append %s %s: %w", k, id, err)
 }
 
 // publish publishes msg with its expected sequence and message id. While
@@ -313,11 +358,11 @@ func (s *Store) Append(ctx context.Context, k Kind, id string, expect uint64, ms
 // answers codeDuplicateInProcess), it publishes again after a moment: once
 // that append has committed, this one is acked as its duplicate, with its
 // sequence; had it failed, this one is stored.
-func (s *Store) publish(ctx context.Context, msg *nats.Msg, k Kind, expect uint64, msgID string) (*jetstream.PubAck, error) {
+func (s *Store) publish(ctx context.Context, msg *nats.Msg, k Kind, expectation jetstream.PublishOpt, msgID string) (*jetstream.PubAck, error) {
 	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
 		ack, err := s.js.PublishMsg(ctx, msg,
 			jetstream.WithExpectStream(k.Stream()),
-			jetstream.WithExpectLastSequencePerSubject(expect),
+			expectation,
 			jetstream.WithMsgID(msgID))
 		if !inProcess(err) {
 			return ack, err

@@ -97,7 +97,11 @@ func TestOpenCreatesStreams(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := info.Config
-		if want := []string{strings.TrimSuffix(k.Subject("x"), "x") + "*"}; !slices.Equal(c.Subjects, want) {
+		var want []string
+		for _, p := range k.Parts() {
+			want = append(want, strings.TrimSuffix(p.Subject("x"), "x")+"*")
+		}
+		if !slices.Equal(c.Subjects, want) {
 			t.Errorf("%s subjects %v, want %v", k.Stream(), c.Subjects, want)
 		}
 		if !c.DenyDelete || !c.DenyPurge || !c.AllowDirect || c.Storage != jetstream.FileStorage || c.Replicas != 1 {

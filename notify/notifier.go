@@ -286,11 +286,9 @@ func (n *Notifier) deliverMessage(ctx, w context.Context, m eventstore.Message, 
 			return p, rev, err
 		}
 	}
-	after := st
-	if err := m.State(&after); err != nil {
-		after = st
-	}
-	next := progress{Done: m.Seq, State: after}
+	// The state folded from the events, never a message's stated one: a
+	// message on the api's subject may state any store.
+	next := progress{Done: m.Seq, State: st}
 	rev, err := n.save(w, m.ID, next, rev)
 	if err != nil {
 		return p, rev, err

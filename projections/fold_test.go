@@ -209,7 +209,7 @@ func TestApplyViews(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := tt.reservation; (want == nil) != (len(mine) == 0) || (want != nil && !reflect.DeepEqual(mine, []domain.Reservation{*want})) {
+			if want := tt.reservation; (want == nil) != (len(mine) == 0) || (want != nil && !reflect.DeepEqual(shown(mine[0]), shown(*want))) {
 				t.Errorf("CustomerReservations = %+v, want %+v", mine, want)
 			}
 		})
@@ -235,9 +235,19 @@ func checkView[T any](t *testing.T, what string, want *T, get func() (T, bool, e
 	if ok != (want != nil) {
 		t.Fatalf("%s exists = %v, want %v", what, ok, want != nil)
 	}
-	if want != nil && !reflect.DeepEqual(got, *want) {
+	if want != nil && !reflect.DeepEqual(shown(got), shown(*want)) {
 		t.Errorf("%s =\n %+v\nwant\n %+v", what, got, *want)
 	}
+}
+
+// shown is a view as a reader sees it: a reservation without the parts
+// its status and store are derived from.
+func shown(v any) any {
+	if r, ok := v.(domain.Reservation); ok {
+		r.CancelRequested, r.FulfilledBy, r.Assignment = false, "", domain.Assignment{}
+		return r
+	}
+	return v
 }
 
 func checkHistory(t *testing.T, got, want []projections.HistoryEntry, types []string) {

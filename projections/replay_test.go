@@ -64,23 +64,27 @@ type aggregate[T any] interface {
 	Evolve(e domain.Event) T
 }
 
-// run does what a command handler does: load the aggregate, decide, append
-// the events with the evolved state. It returns the events.
-func run[T aggregate[T]](t *testing.T, w *world, k eventstore.Kind, id string, cmd any) []domain.Event {
+// last reads the state of subject k's last message into v and returns its
+// sequence; 0 when there is none.
+func (w *world) last(t *testing.T, k eventstore.Kind, id string, v any) uint64 {
 	t.Helper()
-	var state T
-	var expect uint64
-	last, err := w.es.Last(t.Context(), k, id)
+	m, err := w.es.Last(t.Context(), k, id)
 	switch {
 	case errors.Is(err, eventstore.ErrNotFound):
+		return 0
 	case err != nil:
 		t.Fatalf("load %s %s: %v", k, id, err)
-	default:
-		if err := last.State(&state); err != nil {
-			t.Fatal(err)
-		}
-		expect = last.Seq
 	}
+	if err := m.State(v); err != nil {
+		t.Fatal(err)
+	}
+	return m.Seq
+}
+
+// run does what a command handler does: decide on state, append the events
+// to subject k with the evolved state's part stored. It returns the events.
+func run[T aggregate[T]](t *testing.T, w *world, k eventstore.Kind, id string, state T, expect uint64, part func(T) any, cmd any) []domain.Event {
+	t.Helper()
 	w.now = w.now.Add(time.Minute)
 	events, err := state.Decide(cmd, w.now)
 	if err != nil {
@@ -89,7 +93,7 @@ func run[T aggregate[T]](t *testing.T, w *world, k eventstore.Kind, id string, c
 	for _, e := range events {
 		state = state.Evolve(e)
 	}
-	if _, err := w.es.Append(t.Context(), k, id, expect, "", events, state); err != nil {
+	if _, err := w.es.Append(t.Context(), k, id, expect, "", events, part(state)); err != nil {
 		t.Fatalf("append %s %s: %v", k, id, err)
 	}
 	return events
@@ -97,17 +101,46 @@ func run[T aggregate[T]](t *testing.T, w *world, k eventstore.Kind, id string, c
 
 func (w *world) product(t *testing.T, id string, cmd any) []domain.Event {
 	t.Helper()
-	return run[domain.Product](t, w, eventstore.Products, id, cmd)
+	var p domain.Product
+	seq := w.last(t, eventstore.Products, id, &p)
+	return run(t, w, eventstore.Products, id, p, seq, func(p domain.Product) any { return p }, cmd)
 }
 
+// store runs a command on a store, whole from both its subjects: slot
+// commands on the assigner's, the others on the api's.
 func (w *world) store(t *testing.T, id string, cmd any) {
 	t.Helper()
-	run[domain.Store](t, w, eventstore.Stores, id, cmd)
+	var entry domain.Store
+	var slots domain.Slots
+	seqs := map[eventstore.Kind]uint64{
+		eventstore.Stores: w.last(t, eventstore.Stores, id, &entry),
+		eventstore.Slots:  w.last(t, eventstore.Slots, id, &slots),
+	}
+	k, part := eventstore.Stores, func(s domain.Store) any { return s.Entry() }
+	switch cmd.(type) {
+	case domain.TakeSlot, domain.ReleaseSlot:
+		k, part = eventstore.Slots, func(s domain.Store) any { return s.Slots() }
+	}
+	run(t, w, k, id, domain.CombineStore(entry, slots), seqs[k], part, cmd)
 }
 
+// reservation runs a command on a reservation, whole from both its
+// subjects: the assigner's commands on its subject, the others on the
+// api's.
 func (w *world) reservation(t *testing.T, id uuid.UUID, cmd any) {
 	t.Helper()
-	run[domain.Reservation](t, w, eventstore.Reservations, id.String(), cmd)
+	var r domain.Reservation
+	var a domain.Assignment
+	seqs := map[eventstore.Kind]uint64{
+		eventstore.Reservations: w.last(t, eventstore.Reservations, id.String(), &r),
+		eventstore.Assignments:  w.last(t, eventstore.Assignments, id.String(), &a),
+	}
+	k, part := eventstore.Reservations, func(r domain.Reservation) any { r.Assignment = domain.Assignment{}; return r }
+	switch cmd.(type) {
+	case domain.Accept, domain.RecordStoreReleased:
+		k, part = eventstore.Assignments, func(r domain.Reservation) any { return r.Assignment }
+	}
+	run(t, w, k, id.String(), domain.Combine(r, a), seqs[k], part, cmd)
 }
 
 // reserve holds a unit of product and places the reservation.

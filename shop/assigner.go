@@ -29,6 +29,7 @@ var AssignerConsumers = []struct {
 // MaxAckPending bounds how many may wait at once before new placements
 // queue behind them.
 var assignerConsumer = eventstore.ConsumerConfig{Durable: "store-assigner", Kind: eventstore.Reservations,
+	Parts:   []eventstore.Kind{eventstore.Reservations}, // placements are the api's
 	Workers: 64, MaxAckPending: 20_000, AckWait: shopAckWait,
 	Skip: func(p eventstore.Peek) bool { return !p.Has(placementEvents...) }}
 
@@ -204,8 +205,10 @@ func (a *Assigner) settle(ctx context.Context, d eventstore.Delivery) error {
 	// the reservation, asks for nothing: skip reading it back. Whatever
 	// happened to the reservation since came as a message of its own,
 	// read from the leader when it is handled.
-	if r, ok := firstAndOnly(d, domain.ReservationAccepted{}, domain.StatusAccepted); ok && heldOnlyBy(a.dir.holding(id), r.StoreID) {
-		return nil
+	if d.Attempt == 1 && len(d.Events) == 1 {
+		if acc, ok := d.Events[0].(domain.ReservationAccepted); ok && heldOnlyBy(a.dir.holding(id), acc.StoreID) {
+			return nil
+		}
 	}
 	return a.converge(ctx, id, d.Attempt, false, d.Seq)
 }
@@ -237,12 +240,12 @@ func concernsStores(e domain.Event) bool {
 // is not the reservation as it is now, and deciding on it would ack the
 // message having done nothing, so the message comes back instead.
 func (a *Assigner) converge(ctx context.Context, id uuid.UUID, attempt uint64, place bool, atLeast uint64) error {
-	r, seq, err := loadFromLeader[domain.Reservation](ctx, a.s.es, eventstore.Reservations, id.String())
+	r, seq, asgSeq, err := readReservation(ctx, a.s.es, id.String())
 	if err != nil {
 		return err
 	}
-	if seq < atLeast {
-		a.s.log.Warn("the stream leader answered an older reservation than its message; trying again", "reservation", id, "seq", seq, "message", atLeast)
+	if max(seq, asgSeq) < atLeast {
+		a.s.log.Warn("the stream leader answered an older reservation than its message; trying again", "reservation", id, "seq", max(seq, asgSeq), "message", atLeast)
 		return eventstore.RetryLater(time.Second)
 	}
 	if seq == 0 {
@@ -279,7 +282,7 @@ func (a *Assigner) converge(ctx context.Context, id uuid.UUID, attempt uint64, p
 		if err := a.releaseAll(ctx, id, holders, r.StoreID); err != nil {
 			return err
 		}
-		_, _, err := execute[domain.Reservation](ctx, a.s, eventstore.Reservations, id.String(), domain.RecordStoreReleased{})
+		_, _, err := execute[domain.Reservation](ctx, a.s, eventstore.Assignments, id.String(), domain.RecordStoreReleased{})
 		return err
 	}
 	// Cancelled or fulfilled: no store holds it any more.
@@ -336,8 +339,7 @@ func (a *Assigner) assign(ctx context.Context, r domain.Reservation, seq uint64,
 // a racing assigner) the slot goes back, unless that other assigner chose
 // the same store.
 func (a *Assigner) accept(ctx context.Context, r domain.Reservation, seq uint64, c assign.Choice, attempt uint64) error {
-	_, _, err := executeOn(ctx, a.s, eventstore.Reservations, r.ID.String(), r, seq,
-		domain.Accept{StoreID: c.StoreID, DistanceKm: c.DistanceKm, Considered: c.Considered})
+	err := a.record(ctx, r, seq, domain.Accept{StoreID: c.StoreID, DistanceKm: c.DistanceKm, Considered: c.Considered})
 	if err == nil {
 		a.s.log.Info("reservation assigned", "reservation", r.ID, "store", c.StoreID, "distance_km", c.DistanceKm)
 		if f := a.s.cfg.Observe.Assigned; f != nil {
@@ -348,7 +350,7 @@ func (a *Assigner) accept(ctx context.Context, r domain.Reservation, seq uint64,
 	if !errors.Is(err, domain.ErrInvalidTransition) {
 		return err
 	}
-	now, nowSeq, err := loadFromLeader[domain.Reservation](ctx, a.s.es, eventstore.Reservations, r.ID.String())
+	now, nowSeq, _, err := readReservation(ctx, a.s.es, r.ID.String())
 	if err != nil {
 		return err
 	}
@@ -362,6 +364,52 @@ func (a *Assigner) accept(ctx context.Context, r domain.Reservation, seq uint64,
 		return a.assign(ctx, now, nowSeq, "", attempt)
 	}
 	return nil
+}
+
+// errTaken means another assigner accepted the reservation first.
+var errTaken = fmt.Errorf("another assigner accepted the reservation first: %w", domain.ErrInvalidTransition)
+
+// record appends an acceptance to the reservation's assignment, decided on
+// r, as its own subject was at sequence seq. The append is stored only
+// while that subject is still there: never after a cancel, a rejection or
+// a fulfilment. Two assigners deciding on the same r name their appends
+// alike, so the stream stores the first and acks the second as its
+// duplicate, within its duplicate window (a decision and its append are
+// seconds apart at most); the second then finds another store's
+// acceptance: errTaken. A conflict is decided again on the reservation as
+// the leader has it.
+func (a *Assigner) record(ctx context.Context, r domain.Reservation, seq uint64, cmd domain.Accept) error {
+	id := r.ID.String()
+	for attempt := 1; ; attempt++ {
+		events, err := r.Decide(cmd, a.s.now())
+		if err != nil || len(events) == 0 {
+			return err
+		}
+		next := r
+		for _, e := range events {
+			next = next.Evolve(e)
+		}
+		_, dup, err := a.s.es.AppendAfter(ctx, eventstore.Assignments, id, seq, fmt.Sprintf("accept-%s-%d", id, seq), events, next.Assignment)
+		if err == nil && !dup {
+			return nil
+		}
+		if err != nil && !errors.Is(err, eventstore.ErrConflict) {
+			return err
+		}
+		if attempt >= a.s.cfg.MaxAttempts {
+			return fmt.Errorf("reservation %s: %w", id, ErrBusy)
+		}
+		if r, seq, _, err = readReservation(ctx, a.s.es, id); err != nil {
+			return err
+		}
+		if dup {
+			// Ours, stored before an ack that was lost, or another's.
+			if r.Status == domain.StatusAccepted && r.StoreID == cmd.StoreID {
+				return nil
+			}
+			return errTaken
+		}
+	}
 }
 
 // release frees the reservation's slot at a store; a store that does not
@@ -382,9 +430,9 @@ func (a *Assigner) release(ctx context.Context, storeID string, id uuid.UUID) er
 // the store as stored.
 func (a *Assigner) storeCommand(ctx context.Context, storeID string, cmd any) (domain.Store, uint64, error) {
 	if st, seq, ok := a.dir.store(storeID); ok {
-		return executeOn(ctx, a.s, eventstore.Stores, storeID, st, seq, cmd)
+		return executeOn(ctx, a.s, eventstore.Slots, storeID, st, seq, cmd)
 	}
-	return execute[domain.Store](ctx, a.s, eventstore.Stores, storeID, cmd)
+	return execute[domain.Store](ctx, a.s, eventstore.Slots, storeID, cmd)
 }
 
 func (a *Assigner) noteWrite(seq uint64) {

@@ -13,7 +13,8 @@ import (
 
 // cancellerConsumer finishes every cancellation a crash left half done. Its
 // name must never change.
-var cancellerConsumer = eventstore.ConsumerConfig{Durable: "reservation-canceller", Kind: eventstore.Reservations, Workers: 8, AckWait: shopAckWait,
+var cancellerConsumer = eventstore.ConsumerConfig{Durable: "reservation-canceller", Kind: eventstore.Reservations,
+	Parts: []eventstore.Kind{eventstore.Reservations}, Workers: 8, AckWait: shopAckWait,
 	Skip: func(p eventstore.Peek) bool { return !p.Has(domain.CancelRequested{}.EventType()) }}
 
 // cancelGrace is how long the canceller leaves a fresh cancellation to the

@@ -2,6 +2,7 @@ package shop
 
 import (
 	"context"
+	"errors"
 
 	"github.com/google/uuid"
 
@@ -67,14 +68,29 @@ func (s *Service) Reject(ctx context.Context, id uuid.UUID, cmd domain.Reject) (
 	return r, at(eventstore.Reservations, seq), err
 }
 
-// ReservationSeq is the log position of a reservation's last event, for a
-// read that must reflect it; 0 when it does not exist.
+// ReservationSeq is the log position of a reservation's last event, on
+// either of its subjects, for a read that must reflect it; 0 when it does
+// not exist.
 func (s *Service) ReservationSeq(ctx context.Context, id uuid.UUID) (uint64, error) {
-	_, seq, err := load[domain.Reservation](ctx, s.es, eventstore.Reservations, id.String())
-	if err == nil && seq == 0 {
-		_, seq, err = loadFromLeader[domain.Reservation](ctx, s.es, eventstore.Reservations, id.String())
+	var seq uint64
+	for _, k := range []eventstore.Kind{eventstore.Reservations, eventstore.Assignments} {
+		m, err := s.es.Last(ctx, k, id.String())
+		if errors.Is(err, eventstore.ErrNotFound) && k == eventstore.Reservations {
+			// A follower may not have it yet: ask the leader before
+			// saying it does not exist.
+			m, err = s.es.LastFromLeader(ctx, k, id.String())
+		}
+		switch {
+		case errors.Is(err, eventstore.ErrNotFound) && k == eventstore.Reservations:
+			return 0, nil
+		case errors.Is(err, eventstore.ErrNotFound):
+		case err != nil:
+			return 0, err
+		default:
+			seq = max(seq, m.Seq)
+		}
 	}
-	return seq, err
+	return seq, nil
 }
 
 // get loads an aggregate that must exist.

@@ -21,9 +21,9 @@ type directory struct {
 
 	mu     sync.Mutex
 	stores map[string]domain.Store
-	// seqs holds the stream sequence of each store's newest message, the
-	// one its entry in stores is as of.
-	seqs map[string]uint64
+	// slotSeqs holds the stream sequence of each store's newest slots
+	// message, which a slot append expects.
+	slotSeqs map[string]uint64
 	// unread lists the stores one of whose messages could not be read:
 	// their entries in stores may be wrong from then on.
 	unread  map[string]bool
@@ -39,7 +39,7 @@ type directory struct {
 
 func newDirectory(es *eventstore.Store) *directory {
 	return &directory{es: es, index: assign.NewDirectory(), stores: map[string]domain.Store{},
-		seqs: map[string]uint64{}, unread: map[string]bool{}, holders: map[uuid.UUID]map[string]bool{}, moved: make(chan struct{}), room: make(chan struct{}, 1)}
+		slotSeqs: map[string]uint64{}, unread: map[string]bool{}, holders: map[uuid.UUID]map[string]bool{}, moved: make(chan struct{}), room: make(chan struct{}, 1)}
 }
 
 // roomIn is how many reservations a store can take now.
@@ -120,7 +120,9 @@ func (d *directory) apply(m eventstore.Message) {
 			}
 		}
 		d.index.Put(assign.Store{ID: s.ID, Location: s.Location, Capacity: s.Capacity, Load: s.Load(), Paused: s.Paused})
-		d.seqs[m.ID] = m.Seq
+		if m.Kind == eventstore.Slots {
+			d.slotSeqs[m.ID] = m.Seq
+		}
 	} else {
 		d.unread[m.ID] = true
 	}
@@ -168,14 +170,14 @@ func (d *directory) holding(id uuid.UUID) []string {
 	return out
 }
 
-// store returns a store as the directory has it and the sequence of the
-// message it is as of, for a write that expects no change since; ok is
-// false when the directory cannot vouch for it.
+// store returns a store as the directory has it and the sequence of its
+// newest slots message (0: none yet), for a slot write that expects no
+// change since; ok is false when the directory cannot vouch for it.
 func (d *directory) store(id string) (s domain.Store, seq uint64, ok bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	s, seq = d.stores[id], d.seqs[id]
-	return s, seq, seq > 0 && s.Exists() && !d.unread[id]
+	s, seq = d.stores[id], d.slotSeqs[id]
+	return s, seq, s.Exists() && !d.unread[id]
 }
 
 // location of a store the directory knows.

@@ -282,10 +282,10 @@ func (l *lane) dropReplays(ctx context.Context, batch []*job) ([]*job, error) {
 	for _, j := range batch {
 		r, _ := j.reserve()
 		if j.keyed {
-			if _, seq, err := loadFromLeader[domain.Reservation](ctx, l.s.es, eventstore.Reservations, r.ReservationID.String()); err != nil {
+			if placed, err := l.s.placed(ctx, r.ReservationID, true); err != nil {
 				j.done <- result{err: err}
 				continue
-			} else if seq > 0 {
+			} else if placed {
 				j.done <- result{replay: true}
 				continue
 			}

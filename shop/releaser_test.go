@@ -11,7 +11,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tshop/tshop/domain"
-	"github.com/tshop/tshop/eventstore"
 	"github.com/tshop/tshop/internal/natstest"
 	"github.com/tshop/tshop/shop"
 )
@@ -23,18 +22,10 @@ func TestWaitingPlacementsDoNotHoldUpReleases(t *testing.T) {
 	ns := natstest.Start(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	open := func(r natstest.Role) *eventstore.Store {
-		// Only the api creates the streams.
-		es, err := eventstore.Open(ctx, ns.Connect(natstest.User(r)), &eventstore.Config{Timeout: 5 * time.Second, WaitForStreams: r != natstest.API})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return es
-	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	api := shop.New(open(natstest.API), &shop.Config{Logger: quiet})
+	api := shop.New(openAs(t, ctx, ns, natstest.API), &shop.Config{Logger: quiet})
 	const maxWaiting = 4
-	assigner := shop.New(open(natstest.Assigner), &shop.Config{Logger: quiet, MaxWaiting: maxWaiting}).NewAssigner()
+	assigner := shop.New(openAs(t, ctx, ns, natstest.Assigner), &shop.Config{Logger: quiet, MaxWaiting: maxWaiting}).NewAssigner()
 	done := make(chan struct{}, 2)
 	go func() { api.Run(ctx); done <- struct{}{} }()
 	go func() { assigner.Run(ctx); done <- struct{}{} }()

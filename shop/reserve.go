@@ -171,6 +171,20 @@ func (s *Service) reserve(ctx context.Context, productID string, cmd domain.Rese
 	}}, err
 }
 
+// placed reports whether reservation id was placed, as any replica or the
+// stream's leader has it.
+func (s *Service) placed(ctx context.Context, id uuid.UUID, fromLeader bool) (bool, error) {
+	last := s.es.Last
+	if fromLeader {
+		last = s.es.LastFromLeader
+	}
+	_, err := last(ctx, eventstore.Reservations, id.String())
+	if errors.Is(err, eventstore.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
 // place writes the reservation whose unit hold holds. Placing it again, from
 // this process or another, writes nothing and returns it as stored.
 func (s *Service) place(ctx context.Context, hold domain.StockReserved) (domain.Reservation, uint64, error) {
@@ -203,11 +217,11 @@ func (s *Service) placeHeld(ctx context.Context, d eventstore.Delivery) error {
 		if !ok {
 			continue
 		}
-		_, seq, err := load[domain.Reservation](ctx, s.es, eventstore.Reservations, hold.ReservationID.String())
+		placed, err := s.placed(ctx, hold.ReservationID, false)
 		if err != nil {
 			return err
 		}
-		if seq > 0 {
+		if placed {
 			continue
 		}
 		if _, _, err := s.place(ctx, hold); err != nil {

@@ -115,21 +115,76 @@ type aggregate[T any] interface {
 	Evolve(domain.Event) T
 }
 
-// load returns an aggregate's current state and the sequence to expect; a
-// missing aggregate is its zero value at sequence 0. On a replicated stream
-// it may be a moment stale, which costs an append a conflict and a retry,
-// and a refusal a second read from the leader (see executeEvents).
+// load returns an aggregate's current state and the sequence of kind k's
+// subject to expect; a missing aggregate is its zero value at sequence 0.
+// On a replicated stream it may be a moment stale, which costs an append a
+// conflict and a retry, and a refusal a second read from the leader (see
+// executeEvents).
+//
+// A reservation or a store is read whole, from both its parts (see
+// readParts), whichever part k names.
 func load[T aggregate[T]](ctx context.Context, es *eventstore.Store, k eventstore.Kind, id string) (T, uint64, error) {
-	return stateOf[T](es.Last(ctx, k, id))
+	return read[T](ctx, es, k, id, false)
 }
 
 // loadFromLeader is load as the stream's leader has it: use it where a
 // stale answer would decide wrongly rather than conflict.
 func loadFromLeader[T aggregate[T]](ctx context.Context, es *eventstore.Store, k eventstore.Kind, id string) (T, uint64, error) {
-	return stateOf[T](es.LastFromLeader(ctx, k, id))
+	return read[T](ctx, es, k, id, true)
 }
 
-func stateOf[T aggregate[T]](m eventstore.Message, err error) (T, uint64, error) {
+func read[T aggregate[T]](ctx context.Context, es *eventstore.Store, k eventstore.Kind, id string, fromLeader bool) (T, uint64, error) {
+	last := es.Last
+	if fromLeader {
+		last = es.LastFromLeader
+	}
+	var zero T
+	switch any(zero).(type) {
+	case domain.Reservation:
+		r, seqs, err := readParts(ctx, last, k, eventstore.Reservations, eventstore.Assignments, id, domain.Combine)
+		return any(r).(T), seqs[k], err
+	case domain.Store:
+		st, seqs, err := readParts(ctx, last, k, eventstore.Stores, eventstore.Slots, id, domain.CombineStore)
+		return any(st).(T), seqs[k], err
+	}
+	return stateOf[T](last(ctx, k, id))
+}
+
+// readReservation reads a reservation whole from the stream's leader, with
+// the sequences of both its subjects.
+func readReservation(ctx context.Context, es *eventstore.Store, id string) (r domain.Reservation, own, assignment uint64, err error) {
+	r, seqs, err := readParts(ctx, es.LastFromLeader, eventstore.Reservations, eventstore.Reservations, eventstore.Assignments, id, domain.Combine)
+	return r, seqs[eventstore.Reservations], seqs[eventstore.Assignments], err
+}
+
+// readParts reads an aggregate kept on two subjects, its own (whole, of
+// type W) and a part another process writes (P), and combines them. It
+// returns each subject's last sequence; subject k is read last, so that a
+// change to the other part that raced with k's shows.
+func readParts[W, P any](ctx context.Context, last func(context.Context, eventstore.Kind, string) (eventstore.Message, error),
+	k, whole, part eventstore.Kind, id string, combine func(W, P) W) (W, map[eventstore.Kind]uint64, error) {
+	var w W
+	var p P
+	first, second := part, whole
+	if k == part {
+		first, second = whole, part
+	}
+	seqs := map[eventstore.Kind]uint64{}
+	for _, kind := range []eventstore.Kind{first, second} {
+		var err error
+		if kind == whole {
+			w, seqs[kind], err = stateOf[W](last(ctx, kind, id))
+		} else {
+			p, seqs[kind], err = stateOf[P](last(ctx, kind, id))
+		}
+		if err != nil {
+			return w, nil, err
+		}
+	}
+	return combine(w, p), seqs, nil
+}
+
+func stateOf[T any](m eventstore.Message, err error) (T, uint64, error) {
 	var state T
 	if errors.Is(err, eventstore.ErrNotFound) {
 		return state, 0, nil
@@ -174,7 +229,7 @@ func executeEvents[T aggregate[T]](ctx context.Context, s *Service, k eventstore
 		for _, e := range events {
 			state = state.Evolve(e)
 		}
-		seq, err = s.es.Append(ctx, k, id, seq, "", events, state)
+		seq, err = s.es.Append(ctx, k, id, seq, "", events, storedPart(k, state))
 		if err == nil {
 			return state, seq, events, nil
 		}
@@ -208,11 +263,32 @@ func executeOn[T aggregate[T]](ctx context.Context, s *Service, k eventstore.Kin
 		for _, e := range events {
 			state = state.Evolve(e)
 		}
-		if seq, err = s.es.Append(ctx, k, id, seq, "", events, state); err == nil {
+		if seq, err = s.es.Append(ctx, k, id, seq, "", events, storedPart(k, state)); err == nil {
 			return state, seq, nil
 		}
 	}
 	return execute[T](ctx, s, k, id, cmd)
+}
+
+// storedPart is what a message of kind k holds of an aggregate's state:
+// the part its writer owns. What the api's subject holds of a store's slots
+// or a reservation's assignment would be ignored by every reader; leaving
+// it out keeps those messages from claiming it.
+func storedPart(k eventstore.Kind, state any) any {
+	switch st := state.(type) {
+	case domain.Reservation:
+		if k == eventstore.Assignments {
+			return st.Assignment
+		}
+		st.Assignment = domain.Assignment{}
+		return st
+	case domain.Store:
+		if k == eventstore.Slots {
+			return st.Slots()
+		}
+		return st.Entry()
+	}
+	return state
 }
 
 // backoff waits a short, jittered, growing time before a retry.

@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -82,6 +83,8 @@ func (e *env) reservation(t *testing.T, id uuid.UUID) domain.Reservation {
 	return r
 }
 
+// storeState is a store as the log has it: its entry with the slots the
+// assigner's subject says it holds.
 func (e *env) storeState(t *testing.T, id string) domain.Store {
 	t.Helper()
 	m, err := e.es.Last(context.Background(), eventstore.Stores, id)
@@ -92,7 +95,18 @@ func (e *env) storeState(t *testing.T, id string) domain.Store {
 	if err := m.State(&s); err != nil {
 		t.Fatal(err)
 	}
-	return s
+	var slots domain.Slots
+	m, err = e.es.Last(context.Background(), eventstore.Slots, id)
+	switch {
+	case errors.Is(err, eventstore.ErrNotFound):
+	case err != nil:
+		t.Fatal(err)
+	default:
+		if err := m.State(&slots); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return domain.CombineStore(s, slots)
 }
 
 func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
@@ -152,7 +166,7 @@ func (e *env) accepted(t *testing.T, id uuid.UUID) domain.ReservationAccepted {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = es.Scan(context.Background(), eventstore.Reservations, id.String(), 1, func(m eventstore.Message) error {
+	err = es.Scan(context.Background(), eventstore.Assignments, id.String(), 1, func(m eventstore.Message) error {
 		for _, ev := range m.Events {
 			if a, ok := ev.(domain.ReservationAccepted); ok {
 				last = a

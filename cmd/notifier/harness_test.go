@@ -3,6 +3,7 @@ package main_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -84,16 +85,36 @@ func newEnvOn(t *testing.T, url string, nc *nats.Conn, login []string, replicas 
 	wg.Go(func() { svc.NewAssigner().Run(ctx) })
 	t.Cleanup(func() { cancel(); wg.Wait() })
 	e := &env{url: url, nc: nc, es: es, svc: svc, login: login}
-	if _, _, err := svc.CreateProduct(ctx, domain.CreateProduct{ID: "galaxy", Name: "Galaxy", Stock: 1000}); err != nil {
-		t.Fatal(err)
-	}
+	stored(t, func() error {
+		_, _, err := svc.CreateProduct(ctx, domain.CreateProduct{ID: "galaxy", Name: "Galaxy", Stock: 1000})
+		return err
+	})
 	for i, id := range []string{"gangnam", "jongno"} {
 		st := domain.RegisterStore{ID: id, Name: "Store " + id, Location: domain.Location{Lat: 37.5 + float64(i)/10, Lon: 127}, Capacity: 500}
-		if _, _, err := svc.RegisterStore(ctx, st); err != nil {
-			t.Fatal(err)
-		}
+		stored(t, func() error {
+			_, _, err := svc.RegisterStore(ctx, st)
+			return err
+		})
 	}
 	return e
+}
+
+// stored runs a create until it is stored: a new replicated stream may not
+// answer for a moment after it is made (no leader yet), and a create whose
+// answer was lost is found already there.
+func stored(t *testing.T, create func() error) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := create()
+		if err == nil || errors.Is(err, domain.ErrAlreadyExists) {
+			return
+		}
+		if !errors.Is(err, eventstore.ErrUnavailable) || time.Now().After(deadline) {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // startNotifier runs a notifier posting to url, with short timeouts and

@@ -29,7 +29,7 @@ var notifierPublish = []string{
 	"$JS.API.DIRECT.GET.TSHOP_RESERVATIONS",
 	"$JS.API.STREAM.MSG.GET.TSHOP_RESERVATIONS",
 	// Its durable consumer.
-	"$JS.API.CONSUMER.CREATE.TSHOP_RESERVATIONS." + notify.Durable + ".>",
+	"$JS.API.CONSUMER.CREATE.TSHOP_RESERVATIONS." + notify.Durable,
 	"$JS.API.CONSUMER.MSG.NEXT.TSHOP_RESERVATIONS." + notify.Durable,
 	"$JS.ACK.TSHOP_RESERVATIONS." + notify.Durable + ".>",
 	// Its backlog, for the tshop_consumer_backlog metric.

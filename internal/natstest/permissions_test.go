@@ -278,13 +278,23 @@ func TestPermissions(t *testing.T) {
 		{assigner, op{sub: "tshop.query.*"}, false},
 		{assigner, op{sub: "tshop.>"}, false},
 		{assigner, op{pub: "tshop.view.changed"}, false},
-		{assigner, op{append: eventstore.Reservations}, true},
-		{assigner, op{append: eventstore.Stores}, true},
+		// Nor any event of the api's: it writes only its own parts of
+		// reservations and stores.
+		{assigner, op{append: eventstore.Reservations}, false},
+		{assigner, op{append: eventstore.Stores}, false},
+		{assigner, op{pub: "tshop.reservation.x"}, false},
+		{assigner, op{jsPub: "tshop.store.x"}, false},
+		{assigner, op{append: eventstore.Assignments}, true},
+		{assigner, op{append: eventstore.Slots}, true},
 
 		// The projector writes nothing to the event streams, by any path.
 		{projector, op{append: eventstore.Reservations}, false},
 		{projector, op{append: eventstore.Products}, false},
 		{projector, op{append: eventstore.Stores}, false},
+		{projector, op{append: eventstore.Assignments}, false},
+		{projector, op{append: eventstore.Slots}, false},
+		{projector, op{pub: "$JS.API.CONSUMER.CREATE.TSHOP_RESERVATIONS.store-releaser"}, false},
+		{projector, op{pub: "$JS.API.CONSUMER.CREATE.TSHOP_STORES.status-notifier"}, false},
 		{projector, op{pub: "tshop.reservation.x"}, false},
 		{projector, op{jsPub: "tshop.reservation.x"}, false},
 		{projector, op{pub: "$JS.API.STREAM.CREATE.TSHOP_RESERVATIONS"}, false},
@@ -306,8 +316,16 @@ func TestPermissions(t *testing.T) {
 		{projector, op{pub: "tshop.view.changed"}, true},
 
 		// The api commands every aggregate and creates the streams, but
-		// neither deletes nor purges them, nor uses the assigner's
-		// consumer, nor answers queries in the read model's place.
+		// makes no assignment and takes no slot, neither deletes nor
+		// purges a stream, nor uses the assigner's consumer, nor answers
+		// queries in the read model's place.
+		{api, op{append: eventstore.Assignments}, false},
+		{api, op{append: eventstore.Slots}, false},
+		{api, op{pub: "tshop.assignment.x"}, false},
+		{api, op{jsPub: "tshop.slots.gangnam-01"}, false},
+		{api, op{pub: "$JS.API.CONSUMER.CREATE.TSHOP_RESERVATIONS.store-releaser"}, false},
+		{api, op{append: eventstore.Reservations}, true},
+		{api, op{append: eventstore.Stores}, true},
 		{api, op{pub: "$JS.API.STREAM.DELETE.TSHOP_PRODUCTS"}, false},
 		{api, op{pub: "$JS.API.STREAM.PURGE.TSHOP_RESERVATIONS"}, false},
 		{api, op{pub: "$JS.API.STREAM.MSG.DELETE.TSHOP_STORES"}, false},
@@ -398,6 +416,12 @@ func appendOne(ctx context.Context, nc *nats.Conn, k eventstore.Kind, id string)
 	case eventstore.Reservations:
 		e = domain.ReservationPlaced{ReservationID: uuid.MustParse(id), ProductID: "phone", CustomerID: "c-1", At: now}
 		state = domain.Reservation{}.Evolve(e)
+	case eventstore.Assignments:
+		e = domain.ReservationAccepted{ReservationID: uuid.MustParse(id), StoreID: "gangnam-01", At: now}
+		state = domain.Reservation{}.Evolve(e).Assignment
+	case eventstore.Slots:
+		e = domain.StoreSlotTaken{StoreID: id, ReservationID: uuid.New(), At: now}
+		state = domain.Store{}.Evolve(e).Slots()
 	default:
 		e = domain.StoreRegistered{StoreID: id, Name: "Store", Capacity: 1, At: now}
 		state = domain.Store{}.Evolve(e)
@@ -444,7 +468,7 @@ func TestConsumerCannotDeliverIntoAnotherStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := js.CreateOrUpdatePushConsumer(ctx, eventstore.Reservations.Stream(), jetstream.ConsumerConfig{
-		Name: "into-products", FilterSubject: "tshop.reservation.*", DeliverSubject: eventstore.Products.Subject("galaxy-s26-256"),
+		Name: "into-products", FilterSubjects: []string{"tshop.reservation.*", "tshop.assignment.*"}, DeliverSubject: eventstore.Products.Subject("galaxy-s26-256"),
 		AckPolicy: jetstream.AckNonePolicy,
 	}); err != nil {
 		t.Fatalf("create the push consumer: %v", err)
