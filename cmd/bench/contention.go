@@ -118,7 +118,8 @@ func (b *bench) soldOut(ctx context.Context, s *system) error {
 	if err != nil {
 		return err
 	}
-	r := b.peak(ctx, s.apiURL, 64, pickOne("soldout-0000"))
+	var r load.Result
+	b.profiled(ctx, s, "soldout", func() { r = b.peak(ctx, s.apiURL, 64, pickOne("soldout-0000")) })
 	after, err := lastSeq(ctx, s, "TSHOP_PRODUCTS")
 	if err != nil {
 		return err
