@@ -53,16 +53,24 @@ var kinds = [...]struct {
 // Kinds lists the aggregate types, one per stream.
 func Kinds() []Kind { return []Kind{Products, Reservations, Stores} }
 
-// Parts lists the kinds whose subjects k's stream holds: k itself first.
-func (k Kind) Parts() []Kind {
-	out := []Kind{k.Home()}
-	for p := range kinds {
-		if Kind(p) != k.Home() && kinds[p].home == k.Home() {
-			out = append(out, Kind(p))
+// Parts lists the kinds whose subjects k's stream holds: k's aggregate
+// type first.
+func (k Kind) Parts() []Kind { return slices.Clone(parts[k.Home()]) }
+
+// parts lists, per aggregate type, the kinds its stream holds, worked out
+// once: every message read asks which part its subject is.
+var parts = func() map[Kind][]Kind {
+	out := map[Kind][]Kind{}
+	for _, home := range Kinds() {
+		out[home] = []Kind{home}
+		for p := range kinds {
+			if Kind(p) != home && kinds[p].home == home {
+				out[home] = append(out[home], Kind(p))
+			}
 		}
 	}
 	return out
-}
+}()
 
 // Home is the aggregate type whose stream holds k: k itself, or the
 // aggregate a part belongs to.
@@ -106,7 +114,7 @@ func (k Kind) wildcards() []string {
 // k's stream and nothing else of it: the parts' prefixes differ in their
 // second token only.
 func (k Kind) aggregateFilter(id string) string {
-	if len(k.Parts()) == 1 {
+	if len(parts[k.Home()]) == 1 {
 		return k.Subject(id)
 	}
 	return "tshop.*." + id
@@ -118,7 +126,7 @@ func (k Kind) idOf(subject string) string { return subject[len(kinds[k].prefix):
 // kindOf returns the kind of a subject of stream's, and the aggregate id in
 // it; ok is false for a subject of none of its parts.
 func kindOf(stream Kind, subject string) (k Kind, id string, ok bool) {
-	for _, p := range stream.Parts() {
+	for _, p := range parts[stream.Home()] {
 		if strings.HasPrefix(subject, kinds[p].prefix) {
 			return p, p.idOf(subject), true
 		}
