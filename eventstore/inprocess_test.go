@@ -29,21 +29,12 @@ func TestAppendSameIDConcurrentlyOnCluster(t *testing.T) {
 	}
 	// A new R3 stream answers once its leader is elected, and through a
 	// server only once that server knows of it: warm up through each.
-	for i, s := range stores[1:] {
+	warmUp(t, stores[1:], func(s *eventstore.Store, i int) error {
 		id := fmt.Sprintf("warm-up-%d", i)
 		warm := domain.ProductCreated{ProductID: id, Name: "Phone", Stock: 1, At: time.Unix(1, 0).UTC()}
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			_, err := s.Append(t.Context(), eventstore.Products, id, 0, "", []domain.Event{warm}, domain.Product{}.Evolve(warm))
-			if err == nil {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("the stream takes no append through server %d: %v", i+1, err)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
+		_, err := s.Append(t.Context(), eventstore.Products, id, 0, "", []domain.Event{warm}, domain.Product{}.Evolve(warm))
+		return err
+	})
 	const rounds, copies = 20, 12
 	for round := range rounds {
 		id := fmt.Sprintf("phone-%d", round)
