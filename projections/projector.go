@@ -10,12 +10,8 @@ import (
 	"github.com/tshop/tshop/eventstore"
 )
 
-// Batching: a transaction holds up to maxBatch messages, and a message
-// waits at most maxDelay for its batch to be written.
-const (
-	maxBatch = 2000
-	maxDelay = 20 * time.Millisecond
-)
+// maxBatch bounds the messages one transaction writes.
+const maxBatch = 2000
 
 // errReached ends a follow that reached its target sequence.
 var errReached = errors.New("reached")
@@ -140,12 +136,74 @@ func (p *Projector) Replace(ctx context.Context, next string) error {
 
 // follow applies stream k from the checkpoint on, in batches, up to until
 // (0: forever). It returns nil once until is applied.
+//
+// Reading and writing run apart: the reader hands each message to the
+// writer, which writes, in one transaction, every message that arrived
+// while it wrote the last (up to maxBatch). A message then waits for at
+// most the transaction before it and its own, however fast they come, and
+// the batches grow with the load. (Flushing from the reader, when the
+// server had nothing more to deliver, wrote one message per transaction
+// whenever the projector kept up: the messages the client had buffered
+// all say so.)
 func (p *Projector) follow(ctx context.Context, k eventstore.Kind, until uint64, applied func(int)) error {
-	var batch []eventstore.Message
-	var first time.Time
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	in := make(chan eventstore.Message, maxBatch)
+	written := make(chan error, 1)
+	go func() {
+		err := p.write(k, in, applied)
+		if err != nil {
+			cancel(err)
+		}
+		written <- err
+	}()
+	from := p.db.Checkpoint(k) + 1
+	err := p.es.Follow(ctx, k, from, func(m eventstore.Message, pos eventstore.Position) error {
+		p.noteRead(k, m, pos)
+		select {
+		case in <- m:
+		case <-ctx.Done():
+			p.noteDropped(k, 1)
+			return context.Cause(ctx)
+		}
+		if until > 0 && m.Seq >= until {
+			return errReached
+		}
+		return nil
+	})
+	close(in)
+	if werr := <-written; werr != nil {
+		// What the writer left unread is read again by the next follow.
+		n := 0
+		for range in {
+			n++
+		}
+		p.noteDropped(k, n)
+		return werr
+	}
+	if errors.Is(err, errReached) {
+		return nil
+	}
+	return err
+}
+
+// write applies the messages of in, in order, each transaction holding all
+// that wait (up to maxBatch), until in is closed or a transaction fails.
+func (p *Projector) write(k eventstore.Kind, in <-chan eventstore.Message, applied func(int)) error {
+	batch := make([]eventstore.Message, 0, maxBatch)
+	for m := range in {
+		batch = append(batch[:0], m)
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case m, ok := <-in:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, m)
+			default:
+				break drain
+			}
 		}
 		if err := p.db.Apply(k, batch); err != nil {
 			p.noteDropped(k, len(batch))
@@ -156,31 +214,8 @@ func (p *Projector) follow(ctx context.Context, k eventstore.Kind, until uint64,
 		}
 		p.noteApplied(k, len(batch), batch[len(batch)-1].Time)
 		p.noteChanged(k, batch)
-		batch = batch[:0]
-		return nil
 	}
-	from := p.db.Checkpoint(k) + 1
-	err := p.es.Follow(ctx, k, from, func(m eventstore.Message, pos eventstore.Position) error {
-		if len(batch) == 0 {
-			first = time.Now()
-		}
-		batch = append(batch, m)
-		p.noteRead(k, m, pos)
-		done := until > 0 && m.Seq >= until
-		if done || len(batch) >= maxBatch || pos.Pending == 0 || time.Since(first) >= maxDelay {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-		if done {
-			return errReached
-		}
-		return nil
-	})
-	if errors.Is(err, errReached) {
-		return nil
-	}
-	return err
+	return nil
 }
 
 func (p *Projector) noteRead(k eventstore.Kind, m eventstore.Message, pos eventstore.Position) {
@@ -207,6 +242,11 @@ func (p *Projector) noteApplied(k eventstore.Kind, n int, last time.Time) {
 	l := p.lag[k]
 	l.batched -= n
 	l.lastApplied = last
+	if l.batched > 0 {
+		// Read while this batch was written: the oldest of them was
+		// stored after the last one applied.
+		l.batchStart = last
+	}
 }
 
 // Lag reports how far the read model is behind each stream.
