@@ -160,12 +160,14 @@ func TestSlowClientsAreCut(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			// Before the dial: the server's timeout starts once it has
+			// the connection, which may be before Dial returns here.
+			start := time.Now()
 			conn, err := net.Dial("tcp", addr)
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer conn.Close()
-			start := time.Now()
 			if _, err := io.WriteString(conn, c.start); err != nil {
 				t.Fatal(err)
 			}
