@@ -18,6 +18,10 @@ var (
 	// ErrUnavailable means NATS could not be reached or did not answer in
 	// time. The outcome of an append that failed this way is unknown.
 	ErrUnavailable = errors.New("event log unavailable")
+	// ErrUndecodable means a stored message is not one Tshop reads: not a
+	// body of events and state, or an event its subject may not hold. It
+	// will never read otherwise.
+	ErrUndecodable = errors.New("message does not decode")
 )
 
 // JetStream error codes of an expected-sequence mismatch: the plain one, and

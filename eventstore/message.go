@@ -69,8 +69,16 @@ func encodeBody(events []domain.Event, state any) ([]byte, error) {
 	return append(out, '}'), nil
 }
 
-// decodeBody fills m's events and state from a stored message's data.
+// decodeBody fills m's events and state from a stored message's data; an
+// error is ErrUndecodable.
 func decodeBody(m *Message, data []byte) error {
+	if err := decodeParts(m, data); err != nil {
+		return fmt.Errorf("%w: %w", ErrUndecodable, err)
+	}
+	return nil
+}
+
+func decodeParts(m *Message, data []byte) error {
 	raws, state, ok := splitBody(data)
 	if !ok {
 		// Not as encodeBody writes it (another writer, other spacing or

@@ -241,6 +241,14 @@ func concernsStores(e domain.Event) bool {
 // message having done nothing, so the message comes back instead.
 func (a *Assigner) converge(ctx context.Context, id uuid.UUID, attempt uint64, place bool, atLeast uint64) error {
 	r, seq, asgSeq, err := readReservation(ctx, a.s.es, id.String())
+	if errors.Is(err, eventstore.ErrUndecodable) {
+		// A reservation whose last message no one can read is held by
+		// no store: free whatever an earlier attempt took for it. The
+		// message itself fails, and is parked in the end.
+		if rerr := a.releaseAll(ctx, id, a.dir.holding(id), ""); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+	}
 	if err != nil {
 		return err
 	}

@@ -107,6 +107,22 @@ func TestApiSubjectCannotAssign(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	// The reservation no one can read any more holds no slot: one the
+	// assigner took for it before it found out is given back.
+	for {
+		var slots domain.Slots
+		m, err := es.LastFromLeader(ctx, eventstore.Slots, "near")
+		if err == nil {
+			err = m.State(&slots)
+		}
+		if err == nil && len(slots.Holding) == 1 && slots.Holding[0].String() == claimed {
+			break
+		}
+		if time.Now().After(deadline.Add(20 * time.Second)) {
+			t.Fatalf("store near holds %v (%v), want only %s", slots.Holding, err, claimed)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // openAs opens the event store as a role's NATS user; only the api creates
