@@ -95,9 +95,6 @@ func (k Kind) Subject(id string) string { return kinds[k].prefix + id }
 // Holds reports whether a message of kind k may hold an event of the type.
 func (k Kind) Holds(eventType string) bool { return slices.Contains(kinds[k].events, eventType) }
 
-// EventTypes lists the event types a message of kind k may hold.
-func (k Kind) EventTypes() []string { return slices.Clone(kinds[k].events) }
-
 // wildcard matches every aggregate of the kind.
 func (k Kind) wildcard() string { return kinds[k].prefix + "*" }
 
