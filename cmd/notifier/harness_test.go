@@ -130,9 +130,13 @@ func (e *env) startNotifier(t *testing.T, url string, args ...string) *proctest.
 // consumer joined.
 func running(t *testing.T, p *proctest.Proc) {
 	t.Helper()
-	eventually(t, 60*time.Second, "notifier running", func() bool {
-		return strings.Contains(p.Output(), `"msg":"notifier running"`)
-	})
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(p.Output(), `"msg":"notifier running"`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("notifier running: not within 60s; its output:\n%s", p.Output())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 func (e *env) reserve(t *testing.T, customer string) uuid.UUID {
