@@ -45,12 +45,12 @@ func TestQuickSuite(t *testing.T) {
 	seen := map[string]bool{}
 	for _, r := range rep.Results {
 		seen[r.Scenario] = true
-		if r.Value < 0 || (r.Baseline != "" && r.BaseValue <= 0) {
+		if r.Value < 0 || (r.Baseline != "" && r.BaseValue <= 0) || (r.Scenario == cpuScenario && r.Value <= 0) {
 			t.Errorf("%s / %s: value %v, baseline %v", r.Scenario, r.Figure, r.Value, r.BaseValue)
 		}
 	}
 	for _, s := range []string{manyScenario, hotScenario, soldOutScenario, latencyScenario, lagScenario, acceptScenario,
-		historyScenario, memoryScenario, rebuildScenario, choiceScenario} {
+		historyScenario, memoryScenario, rebuildScenario, choiceScenario, cpuScenario} {
 		if !seen[s] {
 			t.Errorf("no result for %q", s)
 		}

@@ -141,39 +141,46 @@ func rawRead(ctx context.Context, s *system) (uint64, float64, error) {
 	var total uint64
 	start := time.Now()
 	for _, name := range []string{"TSHOP_PRODUCTS", "TSHOP_RESERVATIONS", "TSHOP_STORES"} {
-		st, err := js.Stream(ctx, name)
+		n, err := readStream(ctx, js, name)
 		if err != nil {
 			return 0, 0, err
 		}
-		last := st.CachedInfo().State.LastSeq
-		if last == 0 {
-			continue
-		}
-		cons, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
-		if err != nil {
-			return 0, 0, err
-		}
-		it, err := cons.Messages(jetstream.PullMaxMessages(1024))
-		if err != nil {
-			return 0, 0, err
-		}
-		for {
-			msg, err := it.Next()
-			if err != nil {
-				it.Stop()
-				return 0, 0, err
-			}
-			meta, err := msg.Metadata()
-			if err != nil {
-				it.Stop()
-				return 0, 0, err
-			}
-			if meta.Sequence.Stream >= last {
-				break
-			}
-		}
-		it.Stop()
-		total += last
+		total += n
 	}
 	return total, float64(total) / time.Since(start).Seconds(), nil
+}
+
+// readStream reads a stream to its last message with an ordered consumer
+// and returns how many messages that was.
+func readStream(ctx context.Context, js jetstream.JetStream, name string) (uint64, error) {
+	st, err := js.Stream(ctx, name)
+	if err != nil {
+		return 0, err
+	}
+	state := st.CachedInfo().State
+	if state.Msgs == 0 {
+		return 0, nil
+	}
+	cons, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		return 0, err
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(1024))
+	if err != nil {
+		return 0, err
+	}
+	defer it.Stop()
+	for {
+		msg, err := it.Next()
+		if err != nil {
+			return 0, err
+		}
+		meta, err := msg.Metadata()
+		if err != nil {
+			return 0, err
+		}
+		if meta.Sequence.Stream >= state.LastSeq {
+			return state.Msgs, nil
+		}
+	}
 }

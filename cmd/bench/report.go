@@ -113,15 +113,19 @@ func (r *report) write(out string) error {
 }
 
 // grouped is the results with each scenario's together, scenarios in the
-// order they first appear.
+// order they first appear, but the CPU accounting, which explains the
+// others, last.
 func (r *report) grouped() []result {
 	var order []string
 	by := map[string][]result{}
 	for _, res := range r.Results {
-		if _, ok := by[res.Scenario]; !ok {
+		if _, ok := by[res.Scenario]; !ok && res.Scenario != cpuScenario {
 			order = append(order, res.Scenario)
 		}
 		by[res.Scenario] = append(by[res.Scenario], res)
+	}
+	if _, ok := by[cpuScenario]; ok {
+		order = append(order, cpuScenario)
 	}
 	var out []result
 	for _, s := range order {

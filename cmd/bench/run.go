@@ -53,6 +53,8 @@ type bench struct {
 	// figures later scenarios compare with
 	ceiling, manyPeak, hotPeak float64
 	openRun                    load.Result
+	// CPU time per operation, every process that does it together, in µs
+	cpuHTTP, cpuAppend, cpuRead float64
 }
 
 func run(ctx context.Context, cfg config) (*report, error) {
