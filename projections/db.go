@@ -34,6 +34,9 @@ type DB struct {
 	checkpoints map[eventstore.Kind]uint64
 	// advanced is closed and replaced whenever a checkpoint moves.
 	advanced chan struct{}
+
+	// views keeps the views Apply wrote lately, decoded.
+	views *viewCache
 }
 
 // ErrLocked means another process holds the file.
@@ -58,7 +61,7 @@ func open(path string, readOnly bool, log *slog.Logger) (*DB, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	d := &DB{path: path, log: log, advanced: make(chan struct{})}
+	d := &DB{path: path, log: log, advanced: make(chan struct{}), views: newViewCache()}
 	if err := d.load(readOnly); err != nil {
 		return nil, err
 	}
@@ -164,6 +167,7 @@ func (d *DB) Swap(next string) error {
 // swapLocked renames next over the file and opens it; on failure it opens
 // the old file again.
 func (d *DB) swapLocked(next string) error {
+	d.views.clear()
 	if err := d.bolt.Close(); err != nil {
 		return err
 	}
@@ -235,13 +239,15 @@ func (d *DB) Apply(k eventstore.Kind, msgs []eventstore.Message) error {
 	d.swap.RLock()
 	defer d.swap.RUnlock()
 	var last uint64
+	var b *batch
 	err := d.bolt.Update(func(tx *bolt.Tx) error {
 		// Reservation ids are UUIDv7, ordered by time, so these buckets
 		// grow at their end: fill pages before splitting them, instead of
 		// leaving every page half empty.
 		tx.Bucket(bucketReservations).FillPercent = 0.9
 		tx.Bucket(bucketHistory).FillPercent = 0.9
-		b := newBatch(boltKV{tx})
+		b = newBatch(boltKV{tx})
+		b.cache, b.written = d.views, map[viewKey]*pending{}
 		c := tx.Bucket(bucketCheckpoints)
 		checkpoint := uint64(0)
 		if v := c.Get([]byte(k.Stream())); len(v) == 8 {
@@ -278,8 +284,12 @@ func (d *DB) Apply(k eventstore.Kind, msgs []eventstore.Message) error {
 		return c.Put([]byte(k.Stream()), binary.BigEndian.AppendUint64(nil, last))
 	})
 	if err != nil {
+		// What the transaction did not commit may be in the views the
+		// cache shares with it.
+		d.views.clear()
 		return err
 	}
+	d.views.put(b.written)
 	d.mu.Lock()
 	if last > d.checkpoints[k] {
 		d.checkpoints[k] = last

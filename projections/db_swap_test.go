@@ -40,8 +40,15 @@ func TestDBSwap(t *testing.T) {
 	if _, err := os.Stat(nextPath); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("swapped-in file still at its old path: %v", err)
 	}
-	// The DB goes on from the new checkpoint.
+	// The DB goes on from the new checkpoint, and from the new file's
+	// views: none the old file had in memory.
 	mustApply(t, db, eventstore.Products, productLog[4])
+	fresh := openDB(t, filepath.Join(dir, "fresh.db"))
+	mustApply(t, fresh, eventstore.Products, productLog...)
+	mustApply(t, fresh, eventstore.Reservations, reservationLog[:1]...)
+	if got, want := dump(t, db), dump(t, fresh); !maps.Equal(got, want) {
+		t.Errorf("views after an Apply that follows a Swap:\n got %v\nwant %v", got, want)
+	}
 	if err := db.Apply(eventstore.Reservations, reservationLog[2:]); !errors.Is(err, projections.ErrGap) {
 		t.Errorf("Apply past the new checkpoint = %v, want ErrGap", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"maps"
 	"time"
 
 	"github.com/tshop/tshop/domain"
@@ -91,6 +92,10 @@ type batch struct {
 	kv    KV
 	views map[viewKey]*pending
 	order []viewKey // the order views were first changed, for flush
+	// cache, when set, holds views as committed before this batch;
+	// written is every view the batch has flushed, for the cache.
+	cache   *viewCache
+	written map[viewKey]*pending
 }
 
 type viewKey struct {
@@ -147,6 +152,10 @@ func (b *batch) flush() error {
 			return err
 		}
 	}
+	// What was written is kept for the cache, once committed.
+	if b.cache != nil {
+		maps.Copy(b.written, b.views)
+	}
 	clear(b.views)
 	b.order = b.order[:0]
 	return nil
@@ -161,7 +170,11 @@ func fold[T interface{ Evolve(domain.Event) T }](b *batch, bucket []byte, id str
 		return nil
 	}
 	var v T
-	if raw := b.kv.Get(bucket, []byte(id)); raw != nil {
+	if p, ok := b.written[k]; ok {
+		v = p.view.(T)
+	} else if cached, ok := b.cache.get(k); ok {
+		v = cached.(T)
+	} else if raw := b.kv.Get(bucket, []byte(id)); raw != nil {
 		if err := json.Unmarshal(raw, &v); err != nil {
 			return fmt.Errorf("view %s/%s: %w", bucket, id, err)
 		}
