@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"fmt"
 	"maps"
 	"os"
@@ -124,21 +125,30 @@ type cpuMeter struct {
 	pids map[string]int
 	from cpuTimes
 	err  error
+	// With a system to count on, the messages NATS took in and sent out
+	// too: at the start, then what stop counted.
+	sys             *system
+	counts, counted natsCounts
 }
 
-func meter(pids map[string]int) *cpuMeter {
-	m := &cpuMeter{pids: pids}
-	m.from, m.err = cpuNow(pids)
+func meter(pids map[string]int, sys *system) *cpuMeter {
+	m := &cpuMeter{pids: pids, sys: sys}
+	if sys != nil {
+		m.counts, m.err = sys.natsCounts(context.Background())
+	}
+	if m.err == nil {
+		m.from, m.err = cpuNow(pids)
+	}
 	return m
 }
 
 // meterFrom starts a meter after delay (a load run's warm-up) in the
 // background; the returned function waits for it to have started.
-func meterFrom(pids map[string]int, delay time.Duration) func() *cpuMeter {
+func meterFrom(pids map[string]int, sys *system, delay time.Duration) func() *cpuMeter {
 	ch := make(chan *cpuMeter, 1)
 	go func() {
 		time.Sleep(delay)
-		ch <- meter(pids)
+		ch <- meter(pids, sys)
 	}()
 	return func() *cpuMeter { return <-ch }
 }
@@ -156,7 +166,20 @@ func (m *cpuMeter) stop() (cpuTimes, error) {
 	for name := range to {
 		to[name] -= m.from[name]
 	}
+	if m.sys != nil {
+		if m.counted, err = m.sys.natsCounts(context.Background()); err != nil {
+			return nil, err
+		}
+	}
 	return to, nil
+}
+
+// messages formats the NATS messages counted per operation.
+func (m *cpuMeter) messages(ops int) string {
+	if m.counted == nil {
+		return "not counted"
+	}
+	return m.counted.perOp(m.counts, ops)
 }
 
 // perOp is CPU time per operation in microseconds; 0 when nothing was
@@ -166,4 +189,55 @@ func perOp(spent time.Duration, ops int) float64 {
 		return 0
 	}
 	return float64(spent) / float64(time.Microsecond) / float64(ops)
+}
+
+// natsCounts is how many messages NATS has taken in from and sent out to
+// the clients of each name so far.
+type natsCounts map[string][2]int64
+
+func (s *system) natsCounts(ctx context.Context) (natsCounts, error) {
+	var connz struct {
+		Conns []struct {
+			Name    string `json:"name"`
+			InMsgs  int64  `json:"in_msgs"`
+			OutMsgs int64  `json:"out_msgs"`
+		} `json:"connections"`
+	}
+	counts := natsCounts{}
+	for _, srv := range s.nats.Servers {
+		if err := srv.Monitor(ctx, "/connz?limit=1024", &connz); err != nil {
+			return nil, err
+		}
+		for _, c := range connz.Conns {
+			n := counts[c.Name]
+			n[0] += c.InMsgs
+			n[1] += c.OutMsgs
+			counts[c.Name] = n
+		}
+	}
+	return counts, nil
+}
+
+// perOp formats, per operation and by client name, the messages NATS took
+// in and sent out since from; clients that came and went between the
+// two are not counted.
+func (c natsCounts) perOp(from natsCounts, ops int) string {
+	names := slices.Sorted(maps.Keys(c))
+	var parts []string
+	var in, out int64
+	for _, name := range names {
+		d := [2]int64{c[name][0] - from[name][0], c[name][1] - from[name][1]}
+		if d == [2]int64{} || ops <= 0 {
+			continue
+		}
+		in, out = in+d[0], out+d[1]
+		if name == "" {
+			name = "unnamed"
+		}
+		parts = append(parts, fmt.Sprintf("%s %.1f in, %.1f out", name, float64(d[0])/float64(ops), float64(d[1])/float64(ops)))
+	}
+	if ops <= 0 {
+		return "no operations"
+	}
+	return fmt.Sprintf("%.1f in, %.1f out (%s)", float64(in)/float64(ops), float64(out)/float64(ops), strings.Join(parts, "; "))
 }

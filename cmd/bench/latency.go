@@ -70,10 +70,13 @@ func (b *bench) latency(ctx context.Context) error {
 		cl := newClient(256)
 		var r load.Result
 		var spent cpuTimes
+		var messages string
 		b.profiled(ctx, s, "open-"+strings.ReplaceAll(run.what, " ", "-"), func() {
-			started := meterFrom(s.pids(), b.sz.warm)
+			started := meterFrom(s.pids(), s, b.sz.warm)
 			r = load.Run(ctx, load.Config{Conns: 256, Rate: run.rate, Duration: b.sz.run, Warmup: b.sz.warm}, sm.wrap(reserve2(cl, s.apiURL, run.pick)))
-			spent, err = started().stop()
+			m := started()
+			spent, err = m.stop()
+			messages = m.messages(r.Kinds["201"])
 		})
 		if err != nil {
 			return err
@@ -82,8 +85,8 @@ func (b *bench) latency(ctx context.Context) error {
 		b.rep.add(result{Scenario: cpuScenario, Durability: s.opts.durability(),
 			Figure: fmt.Sprintf("CPU per reservation, %s at %.0f/s", run.what, run.rate), Value: perOp(spent.total(), ok), Unit: "µs",
 			Baseline: "CPU per HTTP-ceiling request", BaseValue: b.cpuHTTP,
-			Notes: fmt.Sprintf("%d reservations in the measured window, every process keeping up: %s (the bench's share includes reading back one in %d)",
-				ok, spent.split(ok), sampleEvery)})
+			Notes: fmt.Sprintf("%d reservations in the measured window, every process keeping up: %s (the bench's share includes reading back one in %d); NATS messages per reservation: %s",
+				ok, spent.split(ok), sampleEvery, messages)})
 		p99, p999 := r.Quantile(0.99), r.Quantile(0.999)
 		b.rep.add(result{Scenario: latencyScenario, Durability: s.opts.durability(),
 			Figure: fmt.Sprintf("p99, %s at %.0f/s", run.what, run.rate), Value: float64(p99) / 1e6, Unit: "ms",

@@ -40,7 +40,7 @@ func (b *bench) throughputOn(ctx context.Context, s *system, withBaselines bool)
 		if err != nil {
 			return 0, err
 		}
-		started := meterFrom(s.pids("bench", "ceiling"), b.sz.warm)
+		started := meterFrom(s.pids("bench", "ceiling"), nil, b.sz.warm)
 		ceil := b.peak(ctx, url, 64, pickAny(products))
 		spent, err := started().stop()
 		if err != nil {
@@ -57,10 +57,13 @@ func (b *bench) throughputOn(ctx context.Context, s *system, withBaselines bool)
 	}
 	var many load.Result
 	var spent cpuTimes
+	var messages string
 	b.profiled(ctx, s, "many-"+s.opts.durabilityLabel(), func() {
-		started := meterFrom(s.pids(), b.sz.warm)
+		started := meterFrom(s.pids(), s, b.sz.warm)
 		many = b.peak(ctx, s.apiURL, 64, pickAny(products))
-		spent, err = started().stop()
+		m := started()
+		spent, err = m.stop()
+		messages = m.messages(many.Kinds["201"])
 	})
 	if err != nil {
 		return 0, err
@@ -90,8 +93,9 @@ func (b *bench) throughputOn(ctx context.Context, s *system, withBaselines bool)
 	b.rep.add(result{Scenario: cpuScenario, Durability: s.opts.durability(),
 		Figure: "CPU per reservation, many products at the peak", Value: perOp(spent.total(), ok), Unit: "µs",
 		Baseline: "CPU per HTTP-ceiling request", BaseValue: b.cpuHTTP,
-		Notes: fmt.Sprintf("%d reservations in the measured window: %s; at the peak the projector and assigner fall behind, "+
-			"so part of their work is done after the window (the open-loop figure below has all of it)", ok, spent.split(ok))})
+		Notes: fmt.Sprintf("%d reservations in the measured window: %s; NATS messages per reservation: %s; "+
+			"at the peak the projector and assigner fall behind, so part of their work is done after the window "+
+			"(the open-loop figures have all of it)", ok, spent.split(ok), messages)})
 	b.rep.add(b.floor(s))
 	return manyRate, nil
 }
@@ -118,7 +122,7 @@ func (b *bench) rawStorage(ctx context.Context, s *system) (float64, error) {
 	defer js.DeleteStream(context.Background(), "BENCH_RAW")
 	n := max(b.sz.memory/10, 20_000)
 	pids := s.pids("bench", "nats")
-	m := meter(pids)
+	m := meter(pids, nil)
 	raw, err := rawPublish(js, n)
 	if err != nil {
 		return 0, err
@@ -131,7 +135,7 @@ func (b *bench) rawStorage(ctx context.Context, s *system) (float64, error) {
 	b.rep.add(result{Scenario: cpuScenario, Durability: s.opts.durability(),
 		Figure: "CPU per raw append", Value: b.cpuAppend, Unit: "µs",
 		Notes: fmt.Sprintf("%d async publishes of 600 bytes, each acked: %s", n, spent.split(n))})
-	m = meter(pids)
+	m = meter(pids, nil)
 	read, err := readStream(ctx, js, "BENCH_RAW")
 	if err != nil {
 		return 0, err
