@@ -3,8 +3,8 @@ package projections
 import "sync"
 
 // viewCacheSize bounds the aggregate views kept decoded between
-// transactions: every store and product of a large shop, and the
-// reservations of the last few seconds at a high rate.
+// transactions: the stores and products being reserved from and the
+// reservations of the last seconds, at thousands a second.
 const viewCacheSize = 8192
 
 // viewCache keeps the views the last transactions wrote, decoded, so the

@@ -93,13 +93,17 @@ func (c cpuTimes) total() time.Duration {
 	return t
 }
 
-// split formats each process's CPU time per operation, largest first.
+// split formats each process's CPU time per operation, largest first,
+// leaving out the processes that spent none (a baseline's server idle
+// beside the system).
 func (c cpuTimes) split(ops int) string {
 	names := slices.Collect(maps.Keys(c))
 	slices.SortFunc(names, func(a, b string) int { return cmp.Compare(c[b], c[a]) })
-	parts := make([]string, len(names))
-	for i, name := range names {
-		parts[i] = fmt.Sprintf("%s %.0f µs", name, perOp(c[name], ops))
+	var parts []string
+	for _, name := range names {
+		if c[name] > 0 {
+			parts = append(parts, fmt.Sprintf("%s %.0f µs", name, perOp(c[name], ops)))
+		}
 	}
 	return strings.Join(parts, ", ")
 }

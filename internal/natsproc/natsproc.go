@@ -332,14 +332,14 @@ func (s *Server) StreamState(ctx context.Context, stream string) (msgs, lastSeq 
 	return 0, 0, fmt.Errorf("%s has no stream %s", s.Name(), stream)
 }
 
-// monitor GETs a monitoring endpoint and decodes its JSON; a status other
-// than 200 is an error.
 // Monitor decodes what the server's monitoring endpoint answers at path
 // (such as "/varz" or "/connz") into v.
 func (s *Server) Monitor(ctx context.Context, path string, v any) error {
 	return s.monitor(ctx, path, v)
 }
 
+// monitor GETs a monitoring endpoint and decodes its JSON; a status other
+// than 200 is an error.
 func (s *Server) monitor(ctx context.Context, path string, v any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("http://127.0.0.1:%d%s", s.conf.httpPort, path), nil)
 	if err != nil {
