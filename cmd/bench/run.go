@@ -166,9 +166,9 @@ func rate(r load.Result, kind string) float64 {
 // runs left it: every durable consumer has been handed everything (a
 // placement waiting for a store stays handed out, unacked, and comes back
 // now and then, which settling cannot wait out) and the projector, if one
-// runs, has caught up. A run measured while the
-// previous one's backlog drains would measure both: the sold-out run right
-// after the contention runs ranged from 0.58 to 0.85 of the HTTP ceiling.
+// runs, has caught up. A run measured while the previous one's backlog
+// drains would measure both: the sold-out run right after the contention
+// runs ranged from 0.58 to 0.85 of the HTTP ceiling.
 func (b *bench) settle(ctx context.Context, s *system) error {
 	nc, err := s.connect()
 	if err != nil {
