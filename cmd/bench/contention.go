@@ -130,9 +130,7 @@ func (b *bench) soldOut(ctx context.Context) error {
 	var r load.Result
 	var spent cpuTimes
 	b.profiled(ctx, s, "soldout", func() {
-		started := meterFrom(s.pids(), nil, b.sz.warm)
-		r = b.peak(ctx, s.apiURL, 64, pickOne("soldout-0000"))
-		spent, err = started().stop()
+		_, spent, err = metered(s.pids(), nil, b.sz.warm, func() { r = b.peak(ctx, s.apiURL, 64, pickOne("soldout-0000")) })
 	})
 	if err != nil {
 		return err

@@ -146,15 +146,18 @@ func meter(pids map[string]int, sys *system) *cpuMeter {
 	return m
 }
 
-// meterFrom starts a meter after delay (a load run's warm-up) in the
-// background; the returned function waits for it to have started.
-func meterFrom(pids map[string]int, sys *system, delay time.Duration) func() *cpuMeter {
+// metered runs fn, measuring over what it does after delay (a load run's
+// warm-up) to its end.
+func metered(pids map[string]int, sys *system, delay time.Duration, fn func()) (*cpuMeter, cpuTimes, error) {
 	ch := make(chan *cpuMeter, 1)
 	go func() {
 		time.Sleep(delay)
 		ch <- meter(pids, sys)
 	}()
-	return func() *cpuMeter { return <-ch }
+	fn()
+	m := <-ch
+	spent, err := m.stop()
+	return m, spent, err
 }
 
 // stop ends the measurement and returns the CPU time each process spent
@@ -226,12 +229,14 @@ func (s *system) natsCounts(ctx context.Context) (natsCounts, error) {
 // in and sent out since from; clients that came and went between the
 // two are not counted.
 func (c natsCounts) perOp(from natsCounts, ops int) string {
-	names := slices.Sorted(maps.Keys(c))
+	if ops <= 0 {
+		return "no operations"
+	}
 	var parts []string
 	var in, out int64
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(c)) {
 		d := [2]int64{c[name][0] - from[name][0], c[name][1] - from[name][1]}
-		if d == [2]int64{} || ops <= 0 {
+		if d == [2]int64{} {
 			continue
 		}
 		in, out = in+d[0], out+d[1]
@@ -239,9 +244,6 @@ func (c natsCounts) perOp(from natsCounts, ops int) string {
 			name = "unnamed"
 		}
 		parts = append(parts, fmt.Sprintf("%s %.1f in, %.1f out", name, float64(d[0])/float64(ops), float64(d[1])/float64(ops)))
-	}
-	if ops <= 0 {
-		return "no operations"
 	}
 	return fmt.Sprintf("%.1f in, %.1f out (%s)", float64(in)/float64(ops), float64(out)/float64(ops), strings.Join(parts, "; "))
 }

@@ -69,14 +69,12 @@ func (b *bench) latency(ctx context.Context) error {
 		sm := &samples{client: newClient(64), base: s.apiURL}
 		cl := newClient(256)
 		var r load.Result
+		var m *cpuMeter
 		var spent cpuTimes
-		var messages string
 		b.profiled(ctx, s, "open-"+strings.ReplaceAll(run.what, " ", "-"), func() {
-			started := meterFrom(s.pids(), s, b.sz.warm)
-			r = load.Run(ctx, load.Config{Conns: 256, Rate: run.rate, Duration: b.sz.run, Warmup: b.sz.warm}, sm.wrap(reserve2(cl, s.apiURL, run.pick)))
-			m := started()
-			spent, err = m.stop()
-			messages = m.messages(r.Kinds["201"])
+			m, spent, err = metered(s.pids(), s, b.sz.warm, func() {
+				r = load.Run(ctx, load.Config{Conns: 256, Rate: run.rate, Duration: b.sz.run, Warmup: b.sz.warm}, sm.wrap(reserve2(cl, s.apiURL, run.pick)))
+			})
 		})
 		if err != nil {
 			return err
@@ -86,7 +84,7 @@ func (b *bench) latency(ctx context.Context) error {
 			Figure: fmt.Sprintf("CPU per reservation, %s at %.0f/s", run.what, run.rate), Value: perOp(spent.total(), ok), Unit: "µs",
 			Baseline: "CPU per HTTP-ceiling request", BaseValue: b.cpuHTTP,
 			Notes: fmt.Sprintf("%d reservations in the measured window, every process keeping up: %s (the bench's share includes reading back one in %d); NATS messages per reservation: %s",
-				ok, spent.split(ok), sampleEvery, messages)})
+				ok, spent.split(ok), sampleEvery, m.messages(ok))})
 		p99, p999 := r.Quantile(0.99), r.Quantile(0.999)
 		b.rep.add(result{Scenario: latencyScenario, Durability: s.opts.durability(),
 			Figure: fmt.Sprintf("p99, %s at %.0f/s", run.what, run.rate), Value: float64(p99) / 1e6, Unit: "ms",

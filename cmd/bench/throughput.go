@@ -40,9 +40,8 @@ func (b *bench) throughputOn(ctx context.Context, s *system, withBaselines bool)
 		if err != nil {
 			return 0, err
 		}
-		started := meterFrom(s.pids("bench", "ceiling"), nil, b.sz.warm)
-		ceil := b.peak(ctx, url, 64, pickAny(products))
-		spent, err := started().stop()
+		var ceil load.Result
+		_, spent, err := metered(s.pids("bench", "ceiling"), nil, b.sz.warm, func() { ceil = b.peak(ctx, url, 64, pickAny(products)) })
 		if err != nil {
 			return 0, err
 		}
@@ -56,14 +55,10 @@ func (b *bench) throughputOn(ctx context.Context, s *system, withBaselines bool)
 		return 0, err
 	}
 	var many load.Result
+	var m *cpuMeter
 	var spent cpuTimes
-	var messages string
 	b.profiled(ctx, s, "many-"+s.opts.durabilityLabel(), func() {
-		started := meterFrom(s.pids(), s, b.sz.warm)
-		many = b.peak(ctx, s.apiURL, 64, pickAny(products))
-		m := started()
-		spent, err = m.stop()
-		messages = m.messages(many.Kinds["201"])
+		m, spent, err = metered(s.pids(), s, b.sz.warm, func() { many = b.peak(ctx, s.apiURL, 64, pickAny(products)) })
 	})
 	if err != nil {
 		return 0, err
@@ -95,7 +90,7 @@ func (b *bench) throughputOn(ctx context.Context, s *system, withBaselines bool)
 		Baseline: "CPU per HTTP-ceiling request", BaseValue: b.cpuHTTP,
 		Notes: fmt.Sprintf("%d reservations in the measured window: %s; NATS messages per reservation: %s; "+
 			"at the peak the projector and assigner fall behind, so part of their work is done after the window "+
-			"(the open-loop figures have all of it)", ok, spent.split(ok), messages)})
+			"(the open-loop figures have all of it)", ok, spent.split(ok), m.messages(ok))})
 	b.rep.add(b.floor(s))
 	return manyRate, nil
 }
